@@ -1,0 +1,95 @@
+"""Use cases of an account's life: registering and signing in."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+from uuid import UUID
+
+from application.commands import Authenticate, CreateUser, RegisterUser
+from application.results import UserDetail
+from application.unit_of_work import UnitOfWork
+from domain import errors, events, password_policy
+from domain.ports import Clock, PasswordHasher
+from domain.roles import Role, role_name
+from domain.users import User
+from domain.values import EmailAddress, Username
+
+
+async def register(
+    cmd: RegisterUser, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
+) -> UserDetail:
+    """Create an active account with no roles.
+
+    Raises: InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken, EmailTaken
+    """
+    return await create_user(CreateUser(**cmd.model_dump()), uow=uow, hasher=hasher, clock=clock)
+
+
+async def create_user(
+    cmd: CreateUser, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
+) -> UserDetail:
+    """Create an active account holding ``cmd.roles`` (operators only).
+
+    Raises: InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken, EmailTaken,
+    RoleNotFound
+    """
+    username, email = Username(cmd.username), EmailAddress(cmd.email)
+    password_policy.check_password(cmd.password, username=username.value, email=email.value)
+    async with uow:
+        await _ensure_available(uow, username, email)
+    password_hash = await hasher.hash(cmd.password)
+    async with uow:
+        user = User.register(username, email, password_hash, now=clock.now())
+        for name in sorted(cmd.roles):
+            role = await _existing_role(uow, name)
+            user.grant_role(role.name, now=clock.now())
+        uow.users.add(user)
+        await uow.commit()
+    return UserDetail.of(user)
+
+
+async def authenticate(
+    cmd: Authenticate, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
+) -> UserDetail:
+    """Check a login (username or e-mail) and password, and record the sign-in.
+
+    Unknown user, wrong password and inactive account fail alike, after the same
+    hashing work. A hash with dated parameters is replaced by a fresh one.
+
+    Raises: InvalidCredentials
+    """
+    async with uow:
+        user = await uow.users.get_by_login(cmd.login)
+        if user is None:
+            await hasher.dummy_verify(cmd.password)
+            await _fail(uow, cmd, clock, user_id=None)
+        verification = await hasher.verify(cmd.password, user.password_hash)
+        if not verification.ok or not user.active:
+            await _fail(uow, cmd, clock, user_id=user.id)
+        if verification.upgraded is not None:
+            user.rehash_password(verification.upgraded)
+        user.record_login(now=clock.now())
+        await uow.commit()
+        return UserDetail.of(user)
+
+
+async def _fail(
+    uow: UnitOfWork, cmd: Authenticate, clock: Clock, *, user_id: UUID | None
+) -> NoReturn:
+    uow.record(events.LoginFailed(occurred_at=clock.now(), login=cmd.login, user_id=user_id))
+    await uow.commit()
+    raise errors.InvalidCredentials()
+
+
+async def _ensure_available(uow: UnitOfWork, username: Username, email: EmailAddress) -> None:
+    if await uow.users.username_exists(username.key):
+        raise errors.UsernameTaken(field="username")
+    if await uow.users.email_exists(email.key):
+        raise errors.EmailTaken(field="email")
+
+
+async def _existing_role(uow: UnitOfWork, name: str) -> Role:
+    role = await uow.roles.get(role_name(name))
+    if role is None:
+        raise errors.RoleNotFound(f"There is no role named {name!r}.", field="roles")
+    return role

@@ -1,0 +1,41 @@
+"""Inputs to the use cases: pydantic models that bound sizes before the domain looks closer."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain import password_policy
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, str_max_length=1024)
+
+
+class RegisterUser(BaseModel):
+    model_config = _STRICT
+
+    username: str = Field(min_length=1, max_length=25)
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
+
+
+class CreateUser(RegisterUser):
+    """Registration done by an operator, who may grant roles at once."""
+
+    roles: frozenset[str] = frozenset()
+
+
+class Authenticate(BaseModel):
+    model_config = _STRICT
+
+    login: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
+
+
+class ListMembers(BaseModel):
+    model_config = _STRICT
+
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    per_page: int = Field(default=20, ge=1, le=100)
+
+
+class ListUsers(ListMembers):
+    pass

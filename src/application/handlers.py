@@ -1,0 +1,42 @@
+"""Event handlers that every deployment wants: security events go to the log."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from application.event_bus import EventBus
+from domain import events
+
+security_log = logging.getLogger("gatehouse.security")
+
+SECURITY_EVENTS: tuple[type[events.Event], ...] = (
+    events.UserRegistered,
+    events.UserLoggedIn,
+    events.LoginFailed,
+    events.PasswordChanged,
+    events.PasswordResetRequested,
+    events.RoleGranted,
+    events.RoleRevoked,
+    events.UserActivated,
+    events.UserDeactivated,
+)
+
+
+async def log_security_event(event: events.Event) -> None:
+    fields = {
+        key: str(value)
+        for key, value in dataclasses.asdict(event).items()
+        if key != "occurred_at" and value is not None
+    }
+    security_log.info(
+        "%s %s",
+        type(event).__name__,
+        " ".join(f"{key}={value}" for key, value in fields.items()),
+        extra={"event": type(event).__name__, **fields},
+    )
+
+
+def subscribe_defaults(bus: EventBus) -> None:
+    for event_type in SECURITY_EVENTS:
+        bus.subscribe(event_type, log_security_event)

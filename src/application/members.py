@@ -1,0 +1,37 @@
+"""Use cases that read accounts: the members list, one user, every user."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.commands import ListMembers, ListUsers
+from application.results import MemberPage, MemberSummary, UserDetail
+from application.unit_of_work import UnitOfWork
+
+
+async def list_members(query: ListMembers, *, uow: UnitOfWork) -> MemberPage:
+    """One page of active members, oldest first, counted in the same query."""
+    offset = (query.page - 1) * query.per_page
+    async with uow:
+        found = await uow.users.list_members(offset=offset, limit=query.per_page)
+    return MemberPage(
+        items=tuple(MemberSummary.of(member) for member in found.members),
+        page=query.page,
+        per_page=query.per_page,
+        total=found.total,
+    )
+
+
+async def get_user(user_id: UUID, *, uow: UnitOfWork) -> UserDetail | None:
+    """The user with this id, or None when there is none."""
+    async with uow:
+        user = await uow.users.get(user_id)
+    return None if user is None else UserDetail.of(user)
+
+
+async def list_users(query: ListUsers, *, uow: UnitOfWork) -> list[UserDetail]:
+    """Every account, active or not, by username (for operators)."""
+    offset = (query.page - 1) * query.per_page
+    async with uow:
+        users = await uow.users.list_all(offset=offset, limit=query.per_page)
+    return [UserDetail.of(user) for user in users]

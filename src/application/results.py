@@ -1,0 +1,87 @@
+"""Outputs of the use cases: plain pydantic models, never a password hash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from math import ceil
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.repositories import Member
+from domain.users import User
+
+_FROZEN = ConfigDict(frozen=True)
+
+
+class UserDetail(BaseModel):
+    model_config = _FROZEN
+
+    id: UUID
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    full_name: str
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+    roles: tuple[str, ...]
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    @classmethod
+    def of(cls, user: User) -> UserDetail:
+        return cls(
+            id=user.id,
+            username=str(user.username),
+            email=str(user.email),
+            first_name=user.first_name,
+            last_name=user.last_name,
+            full_name=user.full_name,
+            active=user.active,
+            created_at=user.created_at,
+            last_login_at=user.last_login_at,
+            roles=tuple(sorted(user.roles)),
+        )
+
+
+class MemberSummary(BaseModel):
+    model_config = _FROZEN
+
+    id: UUID
+    username: str
+    full_name: str
+    member_since: datetime
+
+    @classmethod
+    def of(cls, member: Member) -> MemberSummary:
+        return cls(
+            id=member.id,
+            username=member.username,
+            full_name=member.full_name,
+            member_since=member.created_at,
+        )
+
+
+class MemberPage(BaseModel):
+    model_config = _FROZEN
+
+    items: tuple[MemberSummary, ...]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages

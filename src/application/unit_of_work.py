@@ -1,0 +1,62 @@
+"""The unit of work port: one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+import abc
+from types import TracebackType
+
+from application.event_bus import EventBus
+from domain import events
+from domain.repositories import RoleRepository, UserRepository
+
+
+class UnitOfWork(abc.ABC):
+    """``async with uow:`` opens a transaction; ``commit()`` writes it and then publishes
+    the events the touched aggregates recorded. Leaving the block without a commit
+    rolls everything back and publishes nothing."""
+
+    users: UserRepository
+    roles: RoleRepository
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+        self._loose_events: list[events.Event] = []
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._loose_events = []
+        await self._begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._close()
+
+    def record(self, event: events.Event) -> None:
+        """Keep an event that belongs to no aggregate (a failed sign-in, say)."""
+        self._loose_events.append(event)
+
+    async def commit(self) -> None:
+        await self._commit()
+        await self._bus.publish(self._collect_events())
+
+    def _collect_events(self) -> list[events.Event]:
+        collected = list(self._loose_events)
+        self._loose_events.clear()
+        for user in self.users.seen.values():
+            collected.extend(user.events)
+            user.events.clear()
+        return collected
+
+    @abc.abstractmethod
+    async def _begin(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _close(self) -> None:
+        """End the transaction, rolling back whatever was not committed."""

@@ -1,0 +1,103 @@
+"""Named domain errors: each carries a stable code and a message fit for a person."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain and application layers raise on purpose."""
+
+    code = "domain_error"
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.message = message or self.default_message
+        self.field = field
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    """A value broke one of the domain's rules."""
+
+    code = "validation_failed"
+    default_message = "The value is not valid."
+
+
+class InvalidUsername(ValidationFailed):
+    code = "invalid_username"
+    default_message = "Usernames are 3 to 25 letters, digits, '.', '_' or '-'."
+
+
+class InvalidEmail(ValidationFailed):
+    code = "invalid_email"
+    default_message = "Enter a valid e-mail address."
+
+
+class InvalidName(ValidationFailed):
+    code = "invalid_name"
+    default_message = "Names are at most 30 characters, with no control characters."
+
+
+class InvalidRoleName(ValidationFailed):
+    code = "invalid_role_name"
+    default_message = "Role names are 3 to 25 letters, digits, '.', '_' or '-'."
+
+
+class WeakPassword(ValidationFailed):
+    code = "weak_password"
+    default_message = "Choose a stronger password."
+
+
+class Conflict(DomainError):
+    """The change clashes with data that already exists."""
+
+    code = "conflict"
+    default_message = "That clashes with existing data."
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    default_message = "That username is already taken."
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    default_message = "An account with that e-mail address already exists."
+
+
+class RoleAlreadyExists(Conflict):
+    code = "role_exists"
+    default_message = "A role with that name already exists."
+
+
+class InvalidCredentials(DomainError):
+    """Sign-in failed; deliberately silent about why."""
+
+    code = "invalid_credentials"
+    default_message = "Invalid username or password."
+
+
+class InactiveUser(DomainError):
+    code = "inactive_user"
+    default_message = "This account is not active."
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    default_message = "Not found."
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    default_message = "No such user."
+
+
+class RoleNotFound(NotFound):
+    code = "role_not_found"
+    default_message = "No such role."
+
+
+class ServiceUnavailable(DomainError):
+    """A backing service (database, cache) cannot be reached right now."""
+
+    code = "service_unavailable"
+    default_message = "The service is briefly unavailable. Please try again shortly."

@@ -1,0 +1,66 @@
+"""Domain events: facts recorded by aggregates and published after a commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserRegistered(Event):
+    user_id: UUID
+    username: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserLoggedIn(Event):
+    user_id: UUID
+    username: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginFailed(Event):
+    """A sign-in attempt failed; ``login`` is what was typed, never the password."""
+
+    login: str
+    user_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordChanged(Event):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordResetRequested(Event):
+    user_id: UUID
+    email: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleGranted(Event):
+    user_id: UUID
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleRevoked(Event):
+    user_id: UUID
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserDeactivated(Event):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserActivated(Event):
+    user_id: UUID

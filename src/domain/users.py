@@ -1,0 +1,93 @@
+"""The User aggregate: identity, credentials, roles and the events it records."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from domain import errors, events
+from domain.roles import ADMIN, role_name
+from domain.values import EmailAddress, PasswordHash, Username
+
+
+@dataclass(eq=False)
+class User:
+    username: Username
+    email: EmailAddress
+    password_hash: PasswordHash
+    created_at: datetime
+    id: UUID = field(default_factory=uuid.uuid4)
+    first_name: str = ""
+    last_name: str = ""
+    active: bool = True
+    last_login_at: datetime | None = None
+    roles: set[str] = field(default_factory=set)
+    events: list[events.Event] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def register(
+        cls,
+        username: Username,
+        email: EmailAddress,
+        password_hash: PasswordHash,
+        *,
+        now: datetime,
+    ) -> User:
+        """A new active account with no roles; records ``UserRegistered``."""
+        user = cls(username=username, email=email, password_hash=password_hash, created_at=now)
+        user.events.append(
+            events.UserRegistered(
+                occurred_at=now, user_id=user.id, username=str(username), email=str(email)
+            )
+        )
+        return user
+
+    @property
+    def full_name(self) -> str:
+        """First and last name, whichever are set; the username when neither is."""
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or str(self.username)
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
+
+    def record_login(self, *, now: datetime) -> None:
+        if not self.active:
+            raise errors.InactiveUser()
+        self.last_login_at = now
+        self.events.append(
+            events.UserLoggedIn(occurred_at=now, user_id=self.id, username=str(self.username))
+        )
+
+    def rehash_password(self, password_hash: PasswordHash) -> None:
+        """Store a stronger hash of the same password; no event, nothing else changes."""
+        self.password_hash = password_hash
+
+    def change_password(self, password_hash: PasswordHash, *, now: datetime) -> None:
+        self.password_hash = password_hash
+        self.events.append(events.PasswordChanged(occurred_at=now, user_id=self.id))
+
+    def grant_role(self, name: str, *, now: datetime) -> None:
+        role = role_name(name)
+        if role not in self.roles:
+            self.roles.add(role)
+            self.events.append(events.RoleGranted(occurred_at=now, user_id=self.id, role=role))
+
+    def revoke_role(self, name: str, *, now: datetime) -> None:
+        role = role_name(name)
+        if role in self.roles:
+            self.roles.discard(role)
+            self.events.append(events.RoleRevoked(occurred_at=now, user_id=self.id, role=role))
+
+    def deactivate(self, *, now: datetime) -> None:
+        if self.active:
+            self.active = False
+            self.events.append(events.UserDeactivated(occurred_at=now, user_id=self.id))
+
+    def activate(self, *, now: datetime) -> None:
+        if not self.active:
+            self.active = True
+            self.events.append(events.UserActivated(occurred_at=now, user_id=self.id))

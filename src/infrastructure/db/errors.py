@@ -1,0 +1,48 @@
+"""Driver errors turned into domain errors, so nothing below the application leaks up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import exc
+
+from domain import errors
+
+# Unique keys by the column that carries them; SQLite names the column, PostgreSQL the
+# constraint (uq_users_username_key), and both messages contain these words.
+_UNIQUE_KEYS: tuple[tuple[str, type[errors.DomainError], str], ...] = (
+    ("username_key", errors.UsernameTaken, "username"),
+    ("email_key", errors.EmailTaken, "email"),
+    ("roles_name", errors.RoleAlreadyExists, "name"),
+    ("roles.name", errors.RoleAlreadyExists, "name"),
+)
+
+_UNREACHABLE = (exc.OperationalError, exc.InterfaceError, OSError, TimeoutError)
+
+
+def domain_error_for(error: BaseException) -> errors.DomainError | None:
+    """The domain error a driver error means, or None when it means none."""
+    if isinstance(error, exc.IntegrityError):
+        message = str(error.orig)
+        for marker, error_type, field in _UNIQUE_KEYS:
+            if marker in message:
+                return error_type(field=field)
+        return None
+    if isinstance(error, _UNREACHABLE):
+        return errors.ServiceUnavailable()
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return errors.ServiceUnavailable()
+    return None
+
+
+@asynccontextmanager
+async def translated() -> AsyncIterator[None]:
+    """Re-raise driver errors that mean something to the domain as domain errors."""
+    try:
+        yield
+    except Exception as error:
+        mapped = domain_error_for(error)
+        if mapped is None:
+            raise
+        raise mapped from error

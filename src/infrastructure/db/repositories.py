@@ -1,0 +1,207 @@
+"""Repositories over Core tables: rows mapped to plain domain objects by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, delete, func, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.repositories import Member, MemberPage, RoleRepository, UserRepository
+from domain.roles import Role
+from domain.users import User
+from domain.values import EmailAddress, PasswordHash, Username
+from infrastructure.db.tables import roles, user_roles, users
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    return {
+        "username": str(user.username),
+        "username_key": user.username.key,
+        "email": str(user.email),
+        "email_key": user.email.key,
+        "password_hash": user.password_hash.value,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "active": user.active,
+        "last_login_at": user.last_login_at,
+    }
+
+
+def _user_from(row: Row[Any], role_names: Iterable[str]) -> User:
+    return User(
+        id=row.id,
+        username=Username(row.username),
+        email=EmailAddress(row.email),
+        password_hash=PasswordHash(row.password_hash),
+        first_name=row.first_name,
+        last_name=row.last_name,
+        active=row.active,
+        created_at=row.created_at,
+        last_login_at=row.last_login_at,
+        roles=set(role_names),
+    )
+
+
+class SqlAlchemyUserRepository(UserRepository):
+    """Writes nothing until ``flush``; then inserts new users and updates changed ones."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        super().__init__()
+        self._connection = connection
+        self._new: list[User] = []
+        self._loaded: dict[UUID, tuple[dict[str, Any], frozenset[str]]] = {}
+
+    def _add(self, user: User) -> None:
+        self._new.append(user)
+
+    async def _get(self, user_id: UUID) -> User | None:
+        return await self._one(users.c.id == user_id)
+
+    async def _get_by_login(self, key: str) -> User | None:
+        return await self._one(or_(users.c.username_key == key, users.c.email_key == key))
+
+    async def _exists(self, column: str, key: str) -> bool:
+        query = select(literal(1)).where(users.c[f"{column}_key"] == key)
+        return (await self._connection.execute(query)).first() is not None
+
+    async def list_members(self, *, offset: int, limit: int) -> MemberPage:
+        query = (
+            select(
+                users.c.id,
+                users.c.username,
+                users.c.first_name,
+                users.c.last_name,
+                users.c.created_at,
+                func.count().over().label("total"),
+            )
+            .where(users.c.active.is_(True))
+            .order_by(users.c.created_at, users.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = (await self._connection.execute(query)).all()
+        total = rows[0].total if rows else await self._count_active()
+        members = [
+            Member(row.id, row.username, row.first_name, row.last_name, row.created_at)
+            for row in rows
+        ]
+        return MemberPage(members=members, total=total)
+
+    async def list_all(self, *, offset: int, limit: int) -> list[User]:
+        page = select(users).order_by(users.c.username_key).offset(offset).limit(limit)
+        rows = (await self._connection.execute(page)).all()
+        held = await self._roles_of([row.id for row in rows])
+        return [self._remember_loaded(_user_from(row, held.get(row.id, ()))) for row in rows]
+
+    async def flush(self) -> None:
+        """Write new users, then whatever changed on the users handed out."""
+        for user in self._new:
+            await self._insert(user)
+        self._new.clear()
+        for user in self.seen.values():
+            await self._update_if_changed(user)
+
+    async def _count_active(self) -> int:
+        query = select(func.count()).select_from(users).where(users.c.active.is_(True))
+        return int((await self._connection.execute(query)).scalar_one())
+
+    async def _one(self, condition: Any) -> User | None:
+        query = (
+            select(users, roles.c.name.label("role_name"))
+            .outerjoin(user_roles, user_roles.c.user_id == users.c.id)
+            .outerjoin(roles, roles.c.id == user_roles.c.role_id)
+            .where(condition)
+        )
+        rows = (await self._connection.execute(query)).all()
+        if not rows:
+            return None
+        names = [row.role_name for row in rows if row.role_name is not None]
+        return self._remember_loaded(_user_from(rows[0], names))
+
+    async def _roles_of(self, user_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
+        if not user_ids:
+            return {}
+        query = (
+            select(user_roles.c.user_id, roles.c.name)
+            .join(roles, roles.c.id == user_roles.c.role_id)
+            .where(user_roles.c.user_id.in_(user_ids))
+        )
+        held: dict[UUID, list[str]] = {}
+        for user_id, name in (await self._connection.execute(query)).all():
+            held.setdefault(user_id, []).append(name)
+        return held
+
+    def _remember_loaded(self, user: User) -> User:
+        self._loaded[user.id] = (_user_values(user), frozenset(user.roles))
+        return user
+
+    async def _insert(self, user: User) -> None:
+        values = _user_values(user) | {"id": user.id, "created_at": user.created_at}
+        await self._connection.execute(insert(users).values(**values))
+        await self._grant(user, user.roles)
+        self._remember_loaded(user)
+
+    async def _update_if_changed(self, user: User) -> None:
+        before_values, before_roles = self._loaded[user.id]
+        values = _user_values(user)
+        changed = {key: value for key, value in values.items() if before_values[key] != value}
+        if changed:
+            query = update(users).where(users.c.id == user.id).values(**changed)
+            await self._connection.execute(query)
+        await self._grant(user, user.roles - before_roles)
+        await self._revoke(user, before_roles - user.roles)
+        self._remember_loaded(user)
+
+    async def _grant(self, user: User, names: Iterable[str]) -> None:
+        granted_at = datetime.now(UTC)
+        for name in sorted(names):
+            chosen = select(
+                literal(user.id, users.c.id.type),
+                roles.c.id,
+                literal(granted_at, user_roles.c.granted_at.type),
+            ).where(roles.c.name == name)
+            await self._connection.execute(
+                insert(user_roles).from_select(["user_id", "role_id", "granted_at"], chosen)
+            )
+
+    async def _revoke(self, user: User, names: Iterable[str]) -> None:
+        names = sorted(names)
+        if names:
+            role_ids = select(roles.c.id).where(roles.c.name.in_(names))
+            await self._connection.execute(
+                delete(user_roles).where(
+                    user_roles.c.user_id == user.id, user_roles.c.role_id.in_(role_ids)
+                )
+            )
+
+
+class SqlAlchemyRoleRepository(RoleRepository):
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._new: list[Role] = []
+
+    def add(self, role: Role) -> None:
+        self._new.append(role)
+
+    async def get(self, name: str) -> Role | None:
+        row = (await self._connection.execute(select(roles).where(roles.c.name == name))).first()
+        return None if row is None else Role(row.name, row.description, row.created_at, row.id)
+
+    async def list(self) -> list[Role]:
+        rows = (await self._connection.execute(select(roles).order_by(roles.c.name))).all()
+        return [Role(row.name, row.description, row.created_at, row.id) for row in rows]
+
+    async def flush(self) -> None:
+        for role in self._new:
+            values = {
+                "id": role.id,
+                "name": role.name,
+                "description": role.description,
+                "created_at": role.created_at,
+            }
+            await self._connection.execute(insert(roles).values(**values))
+        self._new.clear()

@@ -1,0 +1,71 @@
+"""The SQLAlchemy unit of work: one connection and one transaction per ``async with``."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from application.event_bus import EventBus
+from application.unit_of_work import UnitOfWork
+from infrastructure.db.errors import domain_error_for, translated
+from infrastructure.db.repositories import SqlAlchemyRoleRepository, SqlAlchemyUserRepository
+
+
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    users: SqlAlchemyUserRepository
+    roles: SqlAlchemyRoleRepository
+
+    def __init__(self, engine: AsyncEngine, bus: EventBus) -> None:
+        super().__init__(bus)
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> SqlAlchemyUnitOfWork:
+        async with translated():
+            await super().__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the connection; a driver error from inside the block leaves as the
+        domain error it means (a lost database becomes ServiceUnavailable)."""
+        try:
+            await super().__aexit__(exc_type, exc, tb)
+        except Exception as close_error:
+            if exc is None:
+                raise domain_error_for(close_error) or close_error from close_error
+        mapped = domain_error_for(exc) if exc is not None else None
+        if mapped is not None:
+            raise mapped from exc
+
+    async def _begin(self) -> None:
+        connection = await self._engine.connect()
+        try:
+            await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection = connection
+        self.users = SqlAlchemyUserRepository(connection)
+        self.roles = SqlAlchemyRoleRepository(connection)
+
+    async def _commit(self) -> None:
+        assert self._connection is not None, "commit() outside 'async with'"
+        async with translated():
+            await self.roles.flush()
+            await self.users.flush()
+            await self._connection.commit()
+
+    async def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            await connection.rollback()
+        finally:
+            await connection.close()

@@ -1,0 +1,98 @@
+"""Settings from the environment and an optional ``.env``, checked once at start-up."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "production", "test"]
+DEFAULT_INSTANCE = Path("instance")
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one line meant for an operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    env: Environment = Field(default="development", validation_alias="GATEHOUSE_ENV")
+    instance_path: Path = Field(default=DEFAULT_INSTANCE, validation_alias="INSTANCE_PATH")
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    secret_key: SecretStr | None = Field(default=None, validation_alias="SECRET_KEY")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="LOG_LEVEL"
+    )
+    log_format: Literal["text", "json"] | None = Field(default=None, validation_alias="LOG_FORMAT")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias="MAX_BODY_BYTES")
+    members_per_page: int = Field(default=20, ge=1, le=100, validation_alias="MEMBERS_PER_PAGE")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.env == "production" and self.secret_key is None:
+            raise ValueError("SECRET_KEY must be set when GATEHOUSE_ENV=production")
+        if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        """``DATABASE_URL``, or a SQLite file in the instance folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.instance_path / 'gatehouse.db').resolve()}"
+
+    @property
+    def effective_log_format(self) -> Literal["text", "json"]:
+        return self.log_format or ("json" if self.is_production else "text")
+
+    def secret(self) -> str:
+        """The signing key: the setting, or (outside production) one kept in the instance
+        folder so sign-ins survive restarts."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _kept_secret(self.instance_path / SECRET_KEY_FILE)
+
+
+def _kept_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n", "utf-8")
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning any problem into one ``SettingsError`` line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"Invalid setting {where}: {message}") from None

@@ -1,0 +1,75 @@
+"""The Quart application factory, assembled from small ``register_*`` steps."""
+
+from __future__ import annotations
+
+from quart import Quart
+from quart_wtf import CSRFProtect
+
+from application.services import Services
+from infrastructure.settings import Settings
+from web.auth import register_auth
+from web.blueprints import health, public, users
+from web.bootstrap import Runtime, build_runtime
+from web.errors import register_error_handlers
+from web.headers import register_headers
+from web.request_log import register_request_log
+from web.runtime import SERVICES
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Quart:
+    """An app for ``settings``; pass ``services`` to run it on other adapters (tests)."""
+    app = Quart(__name__)
+    register_config(app, settings)
+    register_services(app, settings, services)
+    register_request_log(app)
+    register_auth(app, secure_cookies=settings.is_production)
+    register_csrf(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_headers(app, production=settings.is_production)
+    return app
+
+
+def register_config(app: Quart, settings: Settings) -> None:
+    app.secret_key = settings.secret()
+    app.config.update(
+        GATEHOUSE_ENV=settings.env,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
+        MEMBERS_PER_PAGE=settings.members_per_page,
+        SESSION_COOKIE_NAME="gatehouse_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        TEMPLATES_AUTO_RELOAD=settings.env == "development",
+    )
+
+
+def register_services(app: Quart, settings: Settings, services: Services | None) -> None:
+    """Use the given services, or build the real ones when serving starts (not at import)."""
+    if services is not None:
+        app.extensions[SERVICES] = services
+        return
+    runtime: list[Runtime] = []
+
+    @app.before_serving
+    async def start() -> None:
+        runtime.append(build_runtime(settings))
+        app.extensions[SERVICES] = runtime[0].services
+
+    @app.after_serving
+    async def stop() -> None:
+        while runtime:
+            await runtime.pop().close()
+
+
+def register_csrf(app: Quart) -> None:
+    """Every POST form must carry the session's signed token (400 otherwise). The token
+    lives as long as the session, so a form left open for an afternoon still works."""
+    app.config.update(WTF_CSRF_TIME_LIMIT=None, WTF_CSRF_SSL_STRICT=True)
+    CSRFProtect(app)
+
+
+def register_blueprints(app: Quart) -> None:
+    for blueprint in (public.blueprint, users.blueprint, health.blueprint):
+        app.register_blueprint(blueprint)

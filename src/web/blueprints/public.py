@@ -1,0 +1,90 @@
+"""Public pages: home with the sign-in form, registration, sign-out, about."""
+
+from __future__ import annotations
+
+from quart import Blueprint, ResponseReturnValue, flash, redirect, render_template, request, url_for
+
+from application.commands import Authenticate, RegisterUser
+from domain import errors
+from web import auth, forms
+from web.runtime import services
+from web.urls import safe_next
+
+blueprint = Blueprint("public", __name__)
+
+SIGN_IN_FIELDS = ("login", "password")
+REGISTER_FIELDS = ("username", "email", "password", "confirm")
+
+
+@blueprint.get("/")
+async def home() -> ResponseReturnValue:
+    return await render_template("public/home.html", values={}, problems={}, next=_next())
+
+
+@blueprint.post("/")
+async def sign_in() -> ResponseReturnValue:
+    values, problems = await forms.read_form(SIGN_IN_FIELDS)
+    cmd, invalid = forms.build(Authenticate, values)
+    if problems or cmd is None:
+        return await _sign_in_form(values, problems or invalid, 422)
+    try:
+        user = await services().authenticate(cmd)
+    except errors.InvalidCredentials as error:
+        return await _sign_in_form(values, {"form": error.message}, 400)
+    remember = (await request.form).get("remember") == "on"
+    auth.sign_in(user, remember=remember)
+    await flash(f"Welcome back, {user.full_name}.", "success")
+    return redirect(_next() or url_for("users.members"), 303)
+
+
+async def _sign_in_form(
+    values: dict[str, str], problems: forms.FieldErrors, status: int
+) -> ResponseReturnValue:
+    page = await render_template(
+        "public/home.html", values=forms.kept(values), problems=problems, next=_next()
+    )
+    return page, status
+
+
+def _next() -> str | None:
+    return safe_next(request.args.get("next"))
+
+
+@blueprint.route("/register/", methods=["GET", "POST"])
+async def register() -> ResponseReturnValue:
+    if request.method == "GET":
+        return await render_template("public/register.html", values={}, problems={})
+    values, problems = await forms.read_form(REGISTER_FIELDS)
+    cmd, invalid = forms.build(RegisterUser, {k: values[k] for k in REGISTER_FIELDS[:3]})
+    problems = invalid | problems
+    if not problems and values["confirm"] != values["password"]:
+        problems["confirm"] = "The passwords do not match."
+    if cmd is not None and not problems:
+        try:
+            await services().register(cmd)
+        except (errors.ValidationFailed, errors.Conflict) as error:
+            problems = forms.field_error(error)
+        else:
+            await flash("Thank you for registering. You can now sign in.", "success")
+            return redirect(url_for("public.home"), 303)
+    page = await render_template(
+        "public/register.html", values=forms.kept(values), problems=problems
+    )
+    return page, 422
+
+
+@blueprint.get("/logout/")
+async def logout_page() -> ResponseReturnValue:
+    return await render_template("public/logout.html")
+
+
+@blueprint.post("/logout/")
+async def logout() -> ResponseReturnValue:
+    auth.sign_out()
+    await flash("You are signed out.", "info")
+    return redirect(url_for("public.home"), 303)
+
+
+@blueprint.get("/about/")
+async def about() -> ResponseReturnValue:
+    return await render_template("public/about.html")

@@ -1,0 +1,92 @@
+"""One table from errors to responses: styled status pages for people."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from quart import Quart, Response, render_template
+from quart_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from domain import errors
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    title: str
+    message: str
+
+
+PAGES: dict[int, ErrorPage] = {
+    400: ErrorPage("Bad request", "The request could not be understood. Go back and try again."),
+    401: ErrorPage("Please sign in", "You need to be signed in to see this page."),
+    403: ErrorPage("Forbidden", "Your account is not allowed to see this page."),
+    404: ErrorPage("Page not found", "There is nothing at this address."),
+    405: ErrorPage("Method not allowed", "This page cannot be used that way."),
+    409: ErrorPage("Conflict", "That clashes with something that already exists."),
+    413: ErrorPage("Too large", "What you sent is larger than this site accepts."),
+    422: ErrorPage("Not valid", "Some of what you sent is not valid."),
+    429: ErrorPage("Too many requests", "Please wait a moment before trying again."),
+    500: ErrorPage("Something went wrong", "We could not complete that. Please try again."),
+    503: ErrorPage("Briefly unavailable", "The service is busy or restarting. Try again soon."),
+}
+
+CSRF_MESSAGE = (
+    "The form had expired or did not come from this site. Reload the page and send it again."
+)
+
+# Domain errors by the status they answer with; the nearest class in the MRO wins.
+DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
+    errors.DomainError: 400,
+    errors.ValidationFailed: 422,
+    errors.Conflict: 409,
+    errors.InvalidCredentials: 400,
+    errors.InactiveUser: 403,
+    errors.NotFound: 404,
+    errors.ServiceUnavailable: 503,
+}
+
+
+def status_for(error: errors.DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in DOMAIN_STATUS:
+            return DOMAIN_STATUS[kind]
+    raise LookupError(type(error))
+
+
+async def error_page(status: int, message: str | None = None) -> Response:
+    page = PAGES.get(status, PAGES[500])
+    body = await render_template(
+        "errors/error.html", status=status, title=page.title, message=message or page.message
+    )
+    response = Response(body, status=status)
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
+def register_error_handlers(app: Quart) -> None:
+    @app.errorhandler(CSRFError)
+    async def csrf_failed(error: CSRFError) -> Response:
+        return await error_page(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException) -> Response:
+        response = await error_page(error.code or 500)
+        if error.code == 405 and (allowed := error.get_headers()):
+            response.headers.update(dict(allowed))
+            response.headers["Content-Type"] = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(errors.DomainError)
+    async def domain_error(error: errors.DomainError) -> Response:
+        status = status_for(error)
+        return await error_page(status, error.message if status != 503 else None)
+
+    @app.errorhandler(Exception)
+    async def unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return await error_page(500)

@@ -1,0 +1,65 @@
+"""Reading HTML forms into use-case commands, with messages a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from quart import request
+
+from domain import errors
+from domain.values import has_control_characters
+
+M = TypeVar("M", bound=BaseModel)
+FieldErrors = dict[str, str]
+SECRET_FIELDS = frozenset({"password", "confirm", "current_password"})
+NOT_TEXT = "Use ordinary text: control characters are not allowed."
+
+
+async def read_form(fields: Iterable[str]) -> tuple[dict[str, str], FieldErrors]:
+    """The named fields of the posted form, trimmed (passwords kept as typed), and
+    an error for each one that holds control characters or undecodable bytes."""
+    form = await request.form
+    values: dict[str, str] = {}
+    problems: FieldErrors = {}
+    for name in fields:
+        raw = form.get(name, "")
+        value = raw if name in SECRET_FIELDS else raw.strip()
+        if has_control_characters(value) or "\ufffd" in value:
+            problems[name] = NOT_TEXT
+        values[name] = value
+    return values, problems
+
+
+def build(model: type[M], values: Mapping[str, object]) -> tuple[M | None, FieldErrors]:
+    """The command, or None and a message per field that pydantic refused."""
+    try:
+        return model.model_validate(dict(values)), {}
+    except ValidationError as exc:
+        problems: FieldErrors = {}
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "form"
+            problems.setdefault(field, _message(error["type"], error.get("ctx", {})))
+        return None, problems
+
+
+def field_error(error: errors.DomainError) -> FieldErrors:
+    return {error.field or "form": error.message}
+
+
+def kept(values: Mapping[str, str]) -> dict[str, str]:
+    """What to put back into the form: everything typed except secrets."""
+    return {key: value for key, value in values.items() if key not in SECRET_FIELDS}
+
+
+def _message(kind: str, ctx: Mapping[str, object]) -> str:
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "This field is required."
+    if kind == "string_too_short":
+        return f"Use at least {ctx.get('min_length')} characters."
+    if kind == "string_too_long":
+        return f"Use at most {ctx.get('max_length')} characters."
+    if kind == "missing":
+        return "This field is required."
+    return "This value is not valid."
