@@ -33,8 +33,10 @@ async def create_user(
     Raises: InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken, EmailTaken,
     RoleNotFound
     """
+    problems = registration_problems(cmd)
+    if problems:
+        raise problems[0]
     username, email = Username(cmd.username), EmailAddress(cmd.email)
-    password_policy.check_password(cmd.password, username=username.value, email=email.value)
     async with uow:
         await _ensure_available(uow, username, email)
     password_hash = await hasher.hash(cmd.password)
@@ -46,6 +48,21 @@ async def create_user(
         uow.users.add(user)
         await uow.commit()
     return UserDetail.of(user)
+
+
+def registration_problems(cmd: RegisterUser) -> list[errors.ValidationFailed]:
+    """Every rule the new account's username, e-mail and password break, at once, so a
+    form can show them all; availability is not checked here."""
+    problems: list[errors.ValidationFailed] = []
+    for check, raw in ((Username, cmd.username), (EmailAddress, cmd.email)):
+        try:
+            check(raw)
+        except errors.ValidationFailed as error:
+            problems.append(error)
+    weak = password_policy.password_problem(cmd.password, username=cmd.username, email=cmd.email)
+    if weak:
+        problems.append(errors.WeakPassword(weak, field="password"))
+    return problems
 
 
 async def authenticate(

@@ -30,8 +30,4 @@ class EventBus:
                     logger.exception("handler %r failed for %r", handler, event)
 
     def _handlers_for(self, event_type: type[events.Event]) -> list[Handler]:
-        return [
-            handler
-            for kind in event_type.__mro__
-            for handler in self._handlers.get(kind, [])
-        ]
+        return [handler for kind in event_type.__mro__ for handler in self._handlers.get(kind, [])]

@@ -48,7 +48,7 @@ def _too_similar(password: str, *attributes: str) -> bool:
     secret = password.casefold()
     for attribute in filter(None, attributes):
         value = attribute.casefold()
-        parts = {value, *re.split(r"\W+", value)}
+        parts = {value, value.partition("@")[0], *re.split(r"\W+", value)}
         for part in filter(None, parts):
             if len(part) >= 3 and part in secret and len(part) * 2 >= len(secret):
                 return True

@@ -36,5 +36,7 @@ def configure_logging(*, level: str, json_lines: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # hypercorn prints its own start-up lines; keep them out of the root handler too.
+    logging.getLogger("hypercorn.error").propagate = False
     for noisy in ("hypercorn.access", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

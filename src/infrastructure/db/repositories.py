@@ -95,7 +95,8 @@ class SqlAlchemyUserRepository(UserRepository):
         page = select(users).order_by(users.c.username_key).offset(offset).limit(limit)
         rows = (await self._connection.execute(page)).all()
         held = await self._roles_of([row.id for row in rows])
-        return [self._remember_loaded(_user_from(row, held.get(row.id, ()))) for row in rows]
+        found = [_user_from(row, held.get(row.id, ())) for row in rows]
+        return [self._track(user) for user in found]
 
     async def flush(self) -> None:
         """Write new users, then whatever changed on the users handed out."""
@@ -134,6 +135,11 @@ class SqlAlchemyUserRepository(UserRepository):
         for user_id, name in (await self._connection.execute(query)).all():
             held.setdefault(user_id, []).append(name)
         return held
+
+    def _track(self, user: User) -> User:
+        """Hand a loaded user out: in ``seen`` for commit and events, its state kept to diff."""
+        self._remember(user)
+        return self._remember_loaded(user)
 
     def _remember_loaded(self, user: User) -> User:
         self._loaded[user.id] = (_user_values(user), frozenset(user.roles))

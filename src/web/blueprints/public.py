@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, ResponseReturnValue, flash, redirect, render_template, request, url_for
 
+from application import accounts
 from application.commands import Authenticate, RegisterUser
 from domain import errors
 from web import auth, forms
@@ -50,14 +51,19 @@ def _next() -> str | None:
     return safe_next(request.args.get("next"))
 
 
-@blueprint.route("/register/", methods=["GET", "POST"])
+@blueprint.get("/register/")
+async def register_form() -> ResponseReturnValue:
+    return await render_template("public/register.html", values={}, problems={})
+
+
+@blueprint.post("/register/")
 async def register() -> ResponseReturnValue:
-    if request.method == "GET":
-        return await render_template("public/register.html", values={}, problems={})
     values, problems = await forms.read_form(REGISTER_FIELDS)
     cmd, invalid = forms.build(RegisterUser, {k: values[k] for k in REGISTER_FIELDS[:3]})
+    if cmd is not None:
+        invalid = {e.field or "form": e.message for e in accounts.registration_problems(cmd)}
     problems = invalid | problems
-    if not problems and values["confirm"] != values["password"]:
+    if "password" not in problems and values["confirm"] != values["password"]:
         problems["confirm"] = "The passwords do not match."
     if cmd is not None and not problems:
         try:

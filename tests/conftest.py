@@ -1,0 +1,121 @@
+"""Shared fixtures: real databases (a SQLite file and a throwaway PostgreSQL database)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from application.event_bus import EventBus
+from infrastructure.db import migrations
+from infrastructure.db.engine import make_engine
+from infrastructure.db.tables import roles, user_roles, users
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+POSTGRES_REQUIRED = os.environ.get("GATEHOUSE_REQUIRE_POSTGRES") == "1"
+
+
+def unique_name(prefix: str = "user") -> str:
+    """A fresh username for one test (at most 25 characters)."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+async def _postgres_reachable(url: str) -> bool:
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        connection = await asyncpg.connect(dsn, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await connection.close()
+    return True
+
+
+async def _admin_execute(sql: str) -> None:
+    dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for this test session, dropped afterwards."""
+    if not await _postgres_reachable(POSTGRES_URL):
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}"
+        if POSTGRES_REQUIRED:
+            pytest.fail(message + " (GATEHOUSE_REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+    name = f"gatehouse_test_{uuid.uuid4().hex[:10]}"
+    await _admin_execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    yield f"{base}/{name}"
+    await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "gatehouse.db"
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def migrated_url(request: pytest.FixtureRequest) -> str:
+    """Each backend in turn, migrated to head once per session.
+
+    Synchronous on purpose: resolving the async ``postgres_url`` fixture, and Alembic's
+    own ``asyncio.run``, both need to happen outside the running event loop."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    migrations.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(migrated_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def clean_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """The session's engine; every user and non-built-in role is removed afterwards."""
+    yield engine
+    async with engine.begin() as connection:
+        await connection.execute(delete(user_roles))
+        await connection.execute(delete(users))
+        await connection.execute(delete(roles).where(roles.c.name != "admin"))
+
+
+@pytest.fixture
+def bus() -> EventBus:
+    return EventBus()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty, unmigrated database of each backend for one test, removed afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        return
+    if not await _postgres_reachable(POSTGRES_URL):
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}"
+        if POSTGRES_REQUIRED:
+            pytest.fail(message + " (GATEHOUSE_REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+    name = f"gatehouse_fresh_{uuid.uuid4().hex[:10]}"
+    await _admin_execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    yield f"{base}/{name}"
+    await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,208 @@
+"""In-memory fakes of the ports, subclassing the real ABCs; for unit tests only."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from application.event_bus import EventBus
+from application.services import Services
+from application.unit_of_work import UnitOfWork
+from domain import errors, events
+from domain.ports import Clock, PasswordHasher, Verification
+from domain.repositories import Member, MemberPage, RoleRepository, UserRepository
+from domain.roles import ADMIN, Role
+from domain.users import User
+from domain.values import PasswordHash
+
+
+class FakeClock(Clock):
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class FakePasswordHasher(PasswordHasher):
+    """'hashes' as ``scheme$password``; counts every unit of work done, so tests can
+    show unknown users cost the same as known ones."""
+
+    def __init__(self, scheme: str = "fake") -> None:
+        self.scheme = scheme
+        self.work_done = 0
+
+    async def hash(self, password: str) -> PasswordHash:
+        self.work_done += 1
+        return PasswordHash(f"{self.scheme}${password}")
+
+    async def verify(self, password: str, password_hash: PasswordHash) -> Verification:
+        self.work_done += 1
+        scheme, _, stored = password_hash.value.partition("$")
+        ok = stored == password
+        upgraded = (
+            PasswordHash(f"{self.scheme}${password}") if ok and scheme != self.scheme else None
+        )
+        return Verification(ok=ok, upgraded=upgraded)
+
+    async def dummy_verify(self, password: str) -> None:
+        self.work_done += 1
+
+
+class FakeUserRepository(UserRepository):
+    """Keeps committed users in ``store``; hands out copies so uncommitted changes
+    vanish on rollback, as a database would."""
+
+    def __init__(self, store: dict[UUID, User]) -> None:
+        super().__init__()
+        self.store = store
+        self.pending: dict[UUID, User] = {}
+
+    def _add(self, user: User) -> None:
+        self.pending[user.id] = user
+
+    async def _get(self, user_id: UUID) -> User | None:
+        return self._copy(self.store.get(user_id))
+
+    async def _get_by_login(self, key: str) -> User | None:
+        for user in self.store.values():
+            if key in (user.username.key, user.email.key):
+                return self._copy(user)
+        return None
+
+    async def _exists(self, column: str, key: str) -> bool:
+        return any(getattr(user, column).key == key for user in self.store.values())
+
+    async def list_members(self, *, offset: int, limit: int) -> MemberPage:
+        active = sorted(
+            (user for user in self.store.values() if user.active),
+            key=lambda user: (user.created_at, str(user.id)),
+        )
+        members = [
+            Member(u.id, str(u.username), u.first_name, u.last_name, u.created_at)
+            for u in active[offset : offset + limit]
+        ]
+        return MemberPage(members=members, total=len(active))
+
+    async def list_all(self, *, offset: int, limit: int) -> list[User]:
+        ordered = sorted(self.store.values(), key=lambda user: user.username.key)
+        return [self._remember_copy(user) for user in ordered[offset : offset + limit]]
+
+    def commit_into_store(self) -> None:
+        for user in [*self.pending.values(), *self.seen.values()]:
+            self._check_unique(user)
+            self.store[user.id] = self._strip_events(user)
+        self.pending.clear()
+
+    def _check_unique(self, user: User) -> None:
+        for other in self.store.values():
+            if other.id == user.id:
+                continue
+            if other.username.key == user.username.key:
+                raise errors.UsernameTaken(field="username")
+            if other.email.key == user.email.key:
+                raise errors.EmailTaken(field="email")
+
+    def _remember_copy(self, user: User) -> User:
+        copied = self._copy(user)
+        assert copied is not None
+        self.seen[copied.id] = copied
+        return copied
+
+    @staticmethod
+    def _copy(user: User | None) -> User | None:
+        return None if user is None else copy.deepcopy(user)
+
+    @staticmethod
+    def _strip_events(user: User) -> User:
+        stored = copy.deepcopy(user)
+        stored.events = []
+        return stored
+
+
+class FakeRoleRepository(RoleRepository):
+    def __init__(self, store: dict[str, Role]) -> None:
+        self.store = store
+        self.pending: list[Role] = []
+
+    def add(self, role: Role) -> None:
+        self.pending.append(role)
+
+    async def get(self, name: str) -> Role | None:
+        return self.store.get(name)
+
+    async def list(self) -> list[Role]:
+        return sorted(self.store.values(), key=lambda role: role.name)
+
+    def commit_into_store(self) -> None:
+        for role in self.pending:
+            if role.name in self.store:
+                raise errors.RoleAlreadyExists(field="name")
+            self.store[role.name] = role
+        self.pending.clear()
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """Commits into shared dictionaries; counts commits and rollbacks."""
+
+    users: FakeUserRepository
+    roles: FakeRoleRepository
+
+    def __init__(self, bus: EventBus, state: FakeState) -> None:
+        super().__init__(bus)
+        self.state = state
+
+    async def _begin(self) -> None:
+        self.users = FakeUserRepository(self.state.users)
+        self.roles = FakeRoleRepository(self.state.roles)
+        self.committed = False
+
+    async def _commit(self) -> None:
+        self.roles.commit_into_store()
+        self.users.commit_into_store()
+        self.committed = True
+        self.state.commits += 1
+
+    async def _close(self) -> None:
+        if not self.committed:
+            self.state.rollbacks += 1
+
+
+class FakeState:
+    """What the fake database holds, shared by every fake unit of work of one test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.users: dict[UUID, User] = {}
+        self.roles: dict[str, Role] = {ADMIN: Role(ADMIN, "Manages users and roles.", now)}
+        self.commits = 0
+        self.rollbacks = 0
+
+
+class RecordingBus(EventBus):
+    """An event bus that also remembers everything published."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[events.Event] = []
+
+    async def publish(self, published: object) -> None:
+        batch = list(published)  # type: ignore[call-overload]
+        self.published.extend(batch)
+        await super().publish(batch)
+
+
+def fake_services() -> tuple[Services, FakeState, RecordingBus]:
+    clock = FakeClock()
+    state = FakeState(clock.now())
+    bus = RecordingBus()
+    services = Services(
+        uow_factory=lambda: FakeUnitOfWork(bus, state),
+        hasher=FakePasswordHasher(),
+        clock=clock,
+        bus=bus,
+    )
+    return services, state, bus

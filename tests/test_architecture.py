@@ -1,0 +1,104 @@
+"""The layer contract of the project, and the promise that no domain error is a 500."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from quart import Quart
+
+from domain import errors
+from infrastructure.settings import load_settings
+from tests.fakes import fake_services
+from web.app import create_app
+from web.errors import status_for
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+STDLIB = sys.stdlib_module_names
+# Web modules allowed to touch infrastructure: the composition root, the factory that
+# receives the settings, and the command line that runs migrations.
+WIRING = {"web.bootstrap", "web.app", "web.cli", "web.asgi"}
+
+
+def modules(package: str) -> Iterator[tuple[str, Path]]:
+    for path in sorted((SRC / package).rglob("*.py")):
+        relative = path.relative_to(SRC).with_suffix("")
+        yield ".".join(part for part in relative.parts if part != "__init__"), path
+
+
+def imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def top(name: str) -> str:
+    return name.split(".")[0]
+
+
+@pytest.mark.parametrize(("module", "path"), list(modules("domain")))
+def test_the_domain_imports_only_the_standard_library(module: str, path: Path) -> None:
+    outside = {n for n in imported(path) if top(n) not in STDLIB and top(n) != "domain"}
+    assert not outside, f"{module} imports {outside}"
+
+
+@pytest.mark.parametrize(("module", "path"), list(modules("application")))
+def test_the_application_imports_only_the_domain_and_pydantic(module: str, path: Path) -> None:
+    allowed = {"domain", "application", "pydantic"}
+    outside = {n for n in imported(path) if top(n) not in STDLIB and top(n) not in allowed}
+    assert not outside, f"{module} imports {outside}"
+
+
+@pytest.mark.parametrize(("module", "path"), list(modules("infrastructure")))
+def test_infrastructure_never_imports_the_web_layer(module: str, path: Path) -> None:
+    assert not {n for n in imported(path) if top(n) == "web"}, module
+
+
+@pytest.mark.parametrize(("module", "path"), [(m, p) for m, p in modules("web") if m not in WIRING])
+def test_the_web_layer_talks_to_use_cases_not_to_adapters(module: str, path: Path) -> None:
+    forbidden = {"infrastructure", "sqlalchemy", "alembic", "asyncpg", "aiosqlite", "passlib"}
+    reached = {n for n in imported(path) if top(n) in forbidden}
+    assert not reached, f"{module} imports {reached}"
+
+
+def domain_errors() -> list[type[errors.DomainError]]:
+    found: list[type[errors.DomainError]] = []
+    pending = [errors.DomainError]
+    while pending:
+        kind = pending.pop()
+        found.append(kind)
+        pending.extend(kind.__subclasses__())
+    return sorted(set(found), key=lambda kind: kind.__name__)
+
+
+@pytest.fixture(scope="module")
+def raising_app(tmp_path_factory: pytest.TempPathFactory) -> Quart:
+    settings = load_settings(
+        GATEHOUSE_ENV="test", SECRET_KEY="k" * 40, INSTANCE_PATH=tmp_path_factory.mktemp("i")
+    )
+    app = create_app(settings, services=fake_services()[0])
+    by_name = {kind.__name__: kind for kind in domain_errors()}
+
+    @app.get("/raise/<name>")
+    async def raise_error(name: str) -> str:
+        raise by_name[name]()
+
+    return app
+
+
+@pytest.mark.parametrize("kind", domain_errors(), ids=lambda kind: kind.__name__)
+async def test_every_domain_error_becomes_a_styled_page_not_a_500(
+    raising_app: Quart, kind: type[errors.DomainError]
+) -> None:
+    response = await raising_app.test_client().get(f"/raise/{kind.__name__}")
+    html = await response.get_data(as_text=True)
+    assert response.status_code == status_for(kind())
+    assert 400 <= response.status_code < 500 or response.status_code == 503
+    assert 'class="topbar"' in html

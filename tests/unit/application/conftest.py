@@ -1,0 +1,56 @@
+"""Application unit-test fixtures: fresh in-memory fakes per test and a quick sign-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from application.results import UserDetail
+from application.services import Services
+from tests.fakes import FakeClock, FakePasswordHasher, FakeState, RecordingBus, fake_services
+from tests.unit.application.helpers import PASSWORD, SignUp, registration
+
+
+@pytest.fixture
+def world() -> tuple[Services, FakeState, RecordingBus]:
+    return fake_services()
+
+
+@pytest.fixture
+def services(world: tuple[Services, FakeState, RecordingBus]) -> Services:
+    return world[0]
+
+
+@pytest.fixture
+def state(world: tuple[Services, FakeState, RecordingBus]) -> FakeState:
+    """What the fake database holds after each commit."""
+    return world[1]
+
+
+@pytest.fixture
+def bus(world: tuple[Services, FakeState, RecordingBus]) -> RecordingBus:
+    """The services' bus, remembering every event published (overrides the plain one)."""
+    return world[2]
+
+
+@pytest.fixture
+def hasher(services: Services) -> FakePasswordHasher:
+    assert isinstance(services.hasher, FakePasswordHasher)
+    return services.hasher
+
+
+@pytest.fixture
+def clock(services: Services) -> FakeClock:
+    assert isinstance(services.clock, FakeClock)
+    return services.clock
+
+
+@pytest.fixture
+def sign_up(services: Services) -> SignUp:
+    """Register an account through the services: ``await sign_up("bob")``."""
+
+    async def sign_up(
+        username: str = "alice", email: str | None = None, password: str = PASSWORD
+    ) -> UserDetail:
+        return await services.register(registration(username, email, password))
+
+    return sign_up

@@ -1,0 +1,111 @@
+"""The real app on a migrated SQLite file, driven through Quart's test client, CSRF on."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from quart import Quart, Response
+from quart.testing import QuartClient
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from application.commands import CreateUser
+from application.results import UserDetail
+from application.services import Services
+from infrastructure.db import migrations
+from infrastructure.db.engine import make_engine
+from infrastructure.db.tables import roles, user_roles, users
+from infrastructure.settings import load_settings
+from tests.conftest import unique_name
+from web.app import create_app
+from web.runtime import SERVICES
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+async def web_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}"
+    await asyncio.to_thread(migrations.upgrade, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def app(web_database: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Quart]:
+    settings = load_settings(
+        GATEHOUSE_ENV="test",
+        DATABASE_URL=web_database,
+        SECRET_KEY="s" * 40,
+        INSTANCE_PATH=tmp_path_factory.mktemp("instance"),
+        MEMBERS_PER_PAGE=5,
+    )
+    quart_app = create_app(settings)
+    async with quart_app.test_app():
+        yield quart_app
+
+
+@pytest.fixture(scope="session")
+async def web_engine(web_database: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(web_database)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(web_engine: AsyncEngine) -> AsyncIterator[None]:
+    yield
+    async with web_engine.begin() as connection:
+        await connection.execute(delete(user_roles))
+        await connection.execute(delete(users))
+        await connection.execute(delete(roles).where(roles.c.name != "admin"))
+
+
+@pytest.fixture
+def client(app: Quart) -> QuartClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app: Quart) -> Services:
+    found: Services = app.extensions[SERVICES]
+    return found
+
+
+@dataclass
+class Account:
+    user: UserDetail
+    password: str
+
+
+@pytest.fixture
+async def account(services: Services) -> Account:
+    name = unique_name("ann")
+    user = await services.create_user(
+        CreateUser(username=name, email=f"{name}@example.com", password=PASSWORD)
+    )
+    return Account(user, PASSWORD)
+
+
+async def csrf_token(client: QuartClient, path: str = "/") -> str:
+    """Open a page the way a browser does and read the form's CSRF token."""
+    response = await client.get(path)
+    found = _CSRF.search(await response.get_data(as_text=True))
+    assert found, f"no CSRF field on {path}"
+    return found.group(1)
+
+
+async def post_form(
+    client: QuartClient, path: str, data: dict[str, str], *, form_page: str | None = None
+) -> Response:
+    token = await csrf_token(client, form_page or path)
+    return await client.post(path, form={**data, "csrf_token": token})
+
+
+async def sign_in(client: QuartClient, login: str, password: str = PASSWORD) -> None:
+    response = await post_form(client, "/", {"login": login, "password": password})
+    assert response.status_code == 303, "sign-in failed"

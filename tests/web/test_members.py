@@ -1,0 +1,97 @@
+"""GET /users/: active members only, paged, for signed-in people only."""
+
+from __future__ import annotations
+
+import pytest
+from quart.testing import QuartClient
+from sqlalchemy import event, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from application.commands import CreateUser
+from application.services import Services
+from infrastructure.db.tables import users
+from tests.conftest import unique_name
+from tests.web.conftest import PASSWORD, Account, sign_in
+
+
+async def add_members(services: Services, count: int) -> list[str]:
+    names = [f"m{index:02d}{unique_name('')[:8]}" for index in range(count)]
+    for name in names:
+        await services.create_user(
+            CreateUser(username=name, email=f"{name}@example.com", password=PASSWORD)
+        )
+    return names
+
+
+async def test_signed_out_visitors_are_sent_to_sign_in_and_back(client: QuartClient) -> None:
+    response = await client.get("/users/")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/?next=/users/"
+
+
+async def test_members_are_listed_oldest_first_five_a_page(
+    client: QuartClient, account: Account, services: Services
+) -> None:
+    names = await add_members(services, 6)
+    await sign_in(client, account.user.username)
+    first = await (await client.get("/users/")).get_data(as_text=True)
+    second = await (await client.get("/users/?page=2")).get_data(as_text=True)
+    assert "7 active members" in first
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    assert [name in first for name in names] == [True] * 4 + [False] * 2
+    assert all(name in second for name in names[4:])
+    assert 'rel="prev"' in second
+
+
+async def test_inactive_members_are_not_listed(
+    client: QuartClient, account: Account, services: Services, web_engine: AsyncEngine
+) -> None:
+    (hidden,) = await add_members(services, 1)
+    async with web_engine.begin() as connection:
+        await connection.execute(
+            update(users).where(users.c.username == hidden).values(active=False)
+        )
+    await sign_in(client, account.user.username)
+    html = await (await client.get("/users/")).get_data(as_text=True)
+    assert hidden not in html
+    assert "1 active member" in html
+
+
+async def test_a_page_past_the_end_is_empty_not_an_error(
+    client: QuartClient, account: Account
+) -> None:
+    await sign_in(client, account.user.username)
+    response = await client.get("/users/?page=99")
+    assert response.status_code == 200
+    assert "No members on this page." in await response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1e9", "99999999999"])
+async def test_a_nonsense_page_number_is_a_bad_request(
+    client: QuartClient, account: Account, page: str
+) -> None:
+    await sign_in(client, account.user.username)
+    response = await client.get("/users/", query_string={"page": page})
+    assert response.status_code == 400
+
+
+async def test_the_members_page_costs_one_query_however_many_members(
+    client: QuartClient, account: Account, services: Services, app: object
+) -> None:
+    """One statement for the signed-in user, one for the whole page of members."""
+    await add_members(services, 5)
+    await sign_in(client, account.user.username)
+    engine = app.extensions["gatehouse.services"].uow_factory()._engine  # type: ignore[attr-defined]
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        response = await client.get("/users/")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    assert len(statements) == 2, statements
