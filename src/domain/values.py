@@ -57,6 +57,10 @@ class EmailAddress:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("EmailAddress is immutable")
 
+    def __reduce__(self) -> tuple[type[EmailAddress], tuple[str]]:
+        # copy and pickle would restore the slots with setattr, which is refused above.
+        return (EmailAddress, (self.value,))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, EmailAddress) and other.key == self.key
 

@@ -145,3 +145,7 @@ def shell() -> None:
     settings = settings_or_exit()
     banner = "settings, build_runtime(settings) -> runtime.services; use asyncio.run(...)"
     code.interact(banner=banner, local={"settings": settings, "build_runtime": build_runtime})
+
+
+if __name__ == "__main__":
+    main()
