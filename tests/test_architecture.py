@@ -90,7 +90,19 @@ def raising_app(tmp_path_factory: pytest.TempPathFactory) -> Quart:
     async def raise_error(name: str) -> str:
         raise by_name[name]()
 
+    @app.get("/crash")
+    async def crash() -> str:
+        raise RuntimeError("a bug")
+
     return app
+
+
+async def test_an_unexpected_error_is_a_styled_500_without_details(raising_app: Quart) -> None:
+    response = await raising_app.test_client().get("/crash")
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in html
+    assert "a bug" not in html
 
 
 @pytest.mark.parametrize("kind", domain_errors(), ids=lambda kind: kind.__name__)

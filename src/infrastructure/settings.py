@@ -93,6 +93,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        where = ".".join(str(part) for part in first["loc"])
         message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"Invalid setting {where}: {message}") from None
+        prefix = f"Invalid setting {where}" if where else "Invalid setting"
+        raise SettingsError(f"{prefix}: {message}") from None

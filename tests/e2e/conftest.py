@@ -26,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+CHROMIUM_PRESENT = Path(CHROMIUM).exists()
 GATEHOUSE = str(Path(sys.executable).with_name("gatehouse"))
 
 
@@ -78,7 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM_PRESENT:
         message = f"Chromium is not installed at {CHROMIUM}"
         if BROWSER_REQUIRED:
             pytest.fail(message + " (GATEHOUSE_REQUIRE_BROWSER=1)")
