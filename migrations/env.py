@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from logging.config import fileConfig
 
 from alembic import context
@@ -13,7 +14,8 @@ from infrastructure.db.tables import metadata
 from infrastructure.settings import load_settings
 
 config = context.config
-if config.config_file_name is not None and not config.attributes.get("quiet_logging"):
+# Keep the logging of a host that already set it up (the app, the test runner).
+if config.config_file_name is not None and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 

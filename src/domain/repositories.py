@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -47,7 +48,8 @@ class UserRepository(abc.ABC):
 
     async def get_by_login(self, login: str) -> User | None:
         """The user whose username or e-mail matches ``login``, ignoring case."""
-        return self._remember(await self._get_by_login(login.strip().casefold()))
+        key = unicodedata.normalize("NFC", login.strip()).casefold()
+        return self._remember(await self._get_by_login(key))
 
     async def username_exists(self, key: str) -> bool:
         return await self._exists("username", key)

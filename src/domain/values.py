@@ -14,14 +14,16 @@ _LOCAL_MAX = 64
 _DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _LOCAL_ATOM = re.compile(r"[^\s\"(),:;<>@\[\\\]]+")
 NAME_MAX = 30
+_NOT_TEXT = frozenset({"Cc", "Cf", "Cs", "Cn", "Co"})
 
 
 def has_control_characters(text: str) -> bool:
-    """True for NUL, other control characters and unassigned/surrogate code points."""
-    return any(unicodedata.category(char) in {"Cc", "Cs", "Cn", "Co"} for char in text)
+    """True for NUL and other control characters, invisible format characters (bidi
+    overrides, zero-width spaces), and unassigned, private or surrogate code points."""
+    return any(unicodedata.category(char) in _NOT_TEXT for char in text)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Username:
     """3–25 ASCII letters, digits, ``.``, ``_`` or ``-``; ``Alice`` and ``alice`` are one."""
 
@@ -34,6 +36,12 @@ class Username:
     @property
     def key(self) -> str:
         return self.value.casefold()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Username) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
     def __str__(self) -> str:
         return self.value

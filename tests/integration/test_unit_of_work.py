@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 import pytest
 
+from application.event_bus import EventBus
 from domain import errors, events
 from tests.integration.builders import a_user
 from tests.integration.conftest import UowFactory
@@ -15,9 +17,9 @@ class Boom(Exception):
     """Raised inside a unit of work by the tests."""
 
 
-async def is_stored(new_uow: UowFactory, user_id: object) -> bool:
+async def is_stored(new_uow: UowFactory, user_id: UUID) -> bool:
     async with new_uow() as uow:
-        return await uow.users.get(user_id) is not None  # type: ignore[arg-type]
+        return await uow.users.get(user_id) is not None
 
 
 async def test_leaving_the_block_without_commit_rolls_back_written_rows(
@@ -71,7 +73,7 @@ async def test_committed_changes_are_visible_to_the_next_unit_of_work(
 
 
 async def test_events_are_published_after_the_commit_made_the_change_visible(
-    new_uow: UowFactory, bus: object, published: list[events.Event]
+    new_uow: UowFactory, bus: EventBus, published: list[events.Event]
 ) -> None:
     user = a_user()
     visible_when_published: list[bool] = []
@@ -79,7 +81,7 @@ async def test_events_are_published_after_the_commit_made_the_change_visible(
     async def check_visibility(event: events.Event) -> None:
         visible_when_published.append(await is_stored(new_uow, user.id))
 
-    bus.subscribe(events.UserRegistered, check_visibility)  # type: ignore[attr-defined]
+    bus.subscribe(events.UserRegistered, check_visibility)
     async with new_uow() as uow:
         uow.users.add(user)
         await uow.users.flush()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+from collections.abc import Callable
+
 import pytest
 
 from domain import errors
@@ -147,8 +151,20 @@ def test_internationalised_domains_compare_regardless_of_case_and_unicode_form()
 def test_email_cannot_be_changed_after_creation() -> None:
     email = EmailAddress("anna@example.com")
     with pytest.raises(AttributeError):
-        email.value = "eve@example.com"  # type: ignore[misc]
+        email.value = "eve@example.com"
     assert email.value == "anna@example.com"
+
+
+@pytest.mark.parametrize(
+    "duplicate",
+    [copy.copy, copy.deepcopy, lambda email: pickle.loads(pickle.dumps(email))],  # noqa: S301
+    ids=["copy", "deepcopy", "pickle"],
+)
+def test_email_survives_copying_and_pickling(duplicate: Callable[[EmailAddress], object]) -> None:
+    email = EmailAddress("Anna@bücher.de")
+    copied = duplicate(email)
+    assert isinstance(copied, EmailAddress)
+    assert (copied.value, copied.key) == ("Anna@bücher.de", "anna@bücher.de")
 
 
 # -- names ------------------------------------------------------------------------------
@@ -184,3 +200,14 @@ def test_password_hash_never_shows_its_value_when_printed() -> None:
     assert "secret-bits" not in str(password_hash)
     assert "secret-bits" not in f"{password_hash}"
     assert password_hash.value == "$argon2id$v=19$secret-bits"
+
+
+def test_usernames_that_differ_only_in_case_are_equal() -> None:
+    assert Username("Alice") == Username("alice")
+    assert len({Username("Alice"), Username("ALICE")}) == 1
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u200b", "\ufeff"])
+def test_invisible_format_characters_are_not_allowed_in_names(char: str) -> None:
+    with pytest.raises(errors.InvalidName):
+        clean_name(f"Ann{char}a", field_name="first_name")

@@ -1,0 +1,112 @@
+"""The passlib hasher with the real argon2 and bcrypt libraries (cheap parameters)."""
+
+from __future__ import annotations
+
+import pytest
+from passlib.hash import bcrypt
+
+from domain.values import PasswordHash
+from infrastructure.passwords import BCRYPT_MAX_BYTES, PasslibPasswordHasher, make_context
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def hasher() -> PasslibPasswordHasher:
+    return PasslibPasswordHasher(make_context(fast=True))
+
+
+def old_bcrypt_hash(password: str) -> PasswordHash:
+    """A hash as an older release stored it: bcrypt, here with the cheapest cost."""
+    return PasswordHash(bcrypt.using(rounds=4).hash(password))
+
+
+async def test_new_hashes_are_argon2id(hasher: PasslibPasswordHasher) -> None:
+    hashed = await hasher.hash(PASSWORD)
+
+    assert hashed.value.startswith("$argon2id$")
+    assert PASSWORD not in hashed.value
+
+
+async def test_the_same_password_hashes_differently_each_time(
+    hasher: PasslibPasswordHasher,
+) -> None:
+    assert (await hasher.hash(PASSWORD)).value != (await hasher.hash(PASSWORD)).value
+
+
+async def test_the_right_password_verifies_without_an_upgrade(
+    hasher: PasslibPasswordHasher,
+) -> None:
+    verification = await hasher.verify(PASSWORD, await hasher.hash(PASSWORD))
+
+    assert verification.ok is True
+    assert verification.upgraded is None
+
+
+async def test_a_wrong_password_does_not_verify(hasher: PasslibPasswordHasher) -> None:
+    verification = await hasher.verify(PASSWORD + "!", await hasher.hash(PASSWORD))
+
+    assert verification.ok is False
+    assert verification.upgraded is None
+
+
+async def test_a_bcrypt_hash_verifies_and_comes_back_upgraded_to_argon2(
+    hasher: PasslibPasswordHasher,
+) -> None:
+    verification = await hasher.verify(PASSWORD, old_bcrypt_hash(PASSWORD))
+
+    assert verification.ok is True
+    assert verification.upgraded is not None
+    assert verification.upgraded.value.startswith("$argon2id$")
+    again = await hasher.verify(PASSWORD, verification.upgraded)
+    assert again.ok is True
+    assert again.upgraded is None
+
+
+async def test_a_wrong_password_against_a_bcrypt_hash_is_not_upgraded(
+    hasher: PasslibPasswordHasher,
+) -> None:
+    verification = await hasher.verify("not the password", old_bcrypt_hash(PASSWORD))
+
+    assert verification.ok is False
+    assert verification.upgraded is None
+
+
+async def test_a_password_over_72_bytes_against_a_bcrypt_hash_fails_without_an_error(
+    hasher: PasslibPasswordHasher,
+) -> None:
+    # bcrypt once silently ignored everything past 72 bytes; that must not let this in.
+    long_password = "é" * 40  # 80 bytes in UTF-8
+    stored = old_bcrypt_hash(long_password.encode()[:BCRYPT_MAX_BYTES].decode())
+
+    verification = await hasher.verify(long_password, stored)
+
+    assert verification.ok is False
+    assert verification.upgraded is None
+
+
+async def test_a_long_password_still_works_with_argon2(hasher: PasslibPasswordHasher) -> None:
+    long_password = "é" * 64  # 128 characters, 128 bytes
+
+    verification = await hasher.verify(long_password, await hasher.hash(long_password))
+
+    assert verification.ok is True
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "",
+        "not a hash at all",
+        "$2b$04$tooshort",
+        "$argon2id$v=19$m=1024,t=1,p=1$broken",
+        "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$\x00",
+    ],
+)
+async def test_an_unreadable_stored_hash_does_not_verify(
+    hasher: PasslibPasswordHasher, garbage: str
+) -> None:
+    verification = await hasher.verify(PASSWORD, PasswordHash(garbage))
+
+    assert verification.ok is False
+    assert verification.upgraded is None
