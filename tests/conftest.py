@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -47,19 +48,37 @@ async def _admin_execute(sql: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(scope="session")
-async def postgres_url() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database for this test session, dropped afterwards."""
+@asynccontextmanager
+async def throwaway_postgres(prefix: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards; skipped (or failed, when
+    PostgreSQL is required) if no server answers."""
     if not await _postgres_reachable(POSTGRES_URL):
         message = f"PostgreSQL is not reachable at {POSTGRES_URL}"
         if POSTGRES_REQUIRED:
             pytest.fail(message + " (GATEHOUSE_REQUIRE_POSTGRES=1)")
         pytest.skip(message)
-    name = f"gatehouse_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     await _admin_execute(f'CREATE DATABASE "{name}"')
     base, _, _ = POSTGRES_URL.rpartition("/")
-    yield f"{base}/{name}"
-    await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    """Remove every user and every role but the built-in one."""
+    async with engine.begin() as connection:
+        await connection.execute(delete(user_roles))
+        await connection.execute(delete(users))
+        await connection.execute(delete(roles).where(roles.c.name != "admin"))
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """A PostgreSQL database for this test session."""
+    async with throwaway_postgres("gatehouse_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -92,10 +111,7 @@ async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
 async def clean_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     """The session's engine; every user and non-built-in role is removed afterwards."""
     yield engine
-    async with engine.begin() as connection:
-        await connection.execute(delete(user_roles))
-        await connection.execute(delete(users))
-        await connection.execute(delete(roles).where(roles.c.name != "admin"))
+    await empty_tables(engine)
 
 
 @pytest.fixture
@@ -109,13 +125,5 @@ async def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
         return
-    if not await _postgres_reachable(POSTGRES_URL):
-        message = f"PostgreSQL is not reachable at {POSTGRES_URL}"
-        if POSTGRES_REQUIRED:
-            pytest.fail(message + " (GATEHOUSE_REQUIRE_POSTGRES=1)")
-        pytest.skip(message)
-    name = f"gatehouse_fresh_{uuid.uuid4().hex[:10]}"
-    await _admin_execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    yield f"{base}/{name}"
-    await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with throwaway_postgres("gatehouse_fresh") as url:
+        yield url

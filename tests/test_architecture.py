@@ -114,3 +114,34 @@ async def test_every_domain_error_becomes_a_styled_page_not_a_500(
     assert response.status_code == status_for(kind())
     assert 400 <= response.status_code < 500 or response.status_code == 503
     assert 'class="topbar"' in html
+
+
+def routes(app: Quart, method: str) -> list[str]:
+    return sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if method in (rule.methods or set()) and "<" not in rule.rule
+    )
+
+
+async def test_every_state_changing_route_refuses_a_post_without_a_csrf_token(
+    raising_app: Quart,
+) -> None:
+    posted = routes(raising_app, "POST")
+    assert posted, "no POST routes found"
+    for path in posted:
+        client = raising_app.test_client()
+        await client.get("/")
+        response = await client.post(path, form={"login": "x", "password": "y"})
+        assert response.status_code == 400, path
+
+
+async def test_every_members_area_route_sends_signed_out_visitors_to_sign_in(
+    raising_app: Quart,
+) -> None:
+    guarded = [path for path in routes(raising_app, "GET") if path.startswith("/users/")]
+    assert guarded, "no /users/ routes found"
+    for path in guarded:
+        response = await raising_app.test_client().get(path)
+        assert response.status_code == 303, path
+        assert response.headers["Location"].startswith("/?next=/users/"), path

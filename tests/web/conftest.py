@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import pytest
 from quart import Quart, Response
 from quart.testing import QuartClient
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.commands import CreateUser
@@ -18,9 +17,8 @@ from application.results import UserDetail
 from application.services import Services
 from infrastructure.db import migrations
 from infrastructure.db.engine import make_engine
-from infrastructure.db.tables import roles, user_roles, users
 from infrastructure.settings import load_settings
-from tests.conftest import unique_name
+from tests.conftest import empty_tables, unique_name
 from web.app import create_app
 from web.runtime import SERVICES
 
@@ -59,10 +57,7 @@ async def web_engine(web_database: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture(autouse=True)
 async def _empty_tables(web_engine: AsyncEngine) -> AsyncIterator[None]:
     yield
-    async with web_engine.begin() as connection:
-        await connection.execute(delete(user_roles))
-        await connection.execute(delete(users))
-        await connection.execute(delete(roles).where(roles.c.name != "admin"))
+    await empty_tables(web_engine)
 
 
 @pytest.fixture
