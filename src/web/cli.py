@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
+from pydantic import ValidationError
 from quart import Quart
 
 from application.commands import CreateUser, ListUsers
@@ -110,15 +111,21 @@ def users() -> None:
 @click.argument("username")
 @click.argument("email")
 @click.option("--admin", is_flag=True, help="Grant the admin role.")
-@click.password_option(prompt="Password", confirmation_prompt="Repeat the password")
-def create_user(username: str, email: str, admin: bool, password: str) -> None:
-    """Create an active account; the password is asked for, never passed."""
-    cmd = CreateUser(
-        username=username,
-        email=email,
-        password=password,
-        roles=frozenset({"admin"} if admin else set()),
+def create_user(username: str, email: str, admin: bool) -> None:
+    """Create an active account; the password is asked for twice, never passed."""
+    password: str = click.prompt(
+        "Password", hide_input=True, confirmation_prompt="Repeat the password"
     )
+    try:
+        cmd = CreateUser(
+            username=username,
+            email=email,
+            password=password,
+            roles=frozenset({"admin"} if admin else set()),
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise click.ClickException(f"{first['loc'][0]}: {first['msg']}") from None
     user = run_with_services(settings_or_exit(), lambda s: s.create_user(cmd))
     roles = ", ".join(user.roles) or "no roles"
     click.echo(f"Created {user.username} <{user.email}> ({roles}).")

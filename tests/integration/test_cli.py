@@ -91,3 +91,17 @@ def test_db_downgrade_then_upgrade_round_trips(cli_env: dict[str, str]) -> None:
     assert CliRunner().invoke(main, ["db", "downgrade", "base"]).exit_code == 0
     assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
     assert CliRunner().invoke(main, ["users", "list"]).exit_code == 0
+
+
+def test_the_password_cannot_be_given_on_the_command_line(cli_env: dict[str, str]) -> None:
+    result = CliRunner().invoke(
+        main, ["users", "create", "someone", "someone@example.com", "--password", PASSWORD]
+    )
+    assert result.exit_code == 2
+    assert "No such option" in result.output
+
+
+def test_an_over_long_username_is_a_clear_error(cli_env: dict[str, str]) -> None:
+    result = create("u" * 40)
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "username: String should have at most 25 characters" in result.output  # type: ignore[attr-defined]

@@ -34,7 +34,7 @@ async def sign_in() -> ResponseReturnValue:
         return await _sign_in_form(values, {"form": error.message}, 400)
     remember = (await request.form).get("remember") == "on"
     auth.sign_in(user, remember=remember)
-    await flash(f"Welcome back, {user.full_name}.", "success")
+    await flash(f"Welcome, {user.full_name}.", "success")
     return redirect(_next() or url_for("users.members"), 303)
 
 
