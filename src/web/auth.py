@@ -79,5 +79,4 @@ def login_required(
             return redirect(url_for("public.home", next=request.full_path.rstrip("?")), 303)
         return await view(*args, **kwargs)
 
-    guarded.login_required = True  # type: ignore[attr-defined]
     return guarded
