@@ -10,11 +10,22 @@ from application.event_bus import EventBus
 from application.services import Services
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
-from domain.ports import Clock, PasswordHasher, Verification
-from domain.repositories import Member, MemberPage, RoleRepository, UserRepository
+from domain.audit import AuditEntry
+from domain.ports import Clock, LoginThrottle, PasswordHasher, Verification
+from domain.repositories import (
+    AuditLog,
+    Member,
+    MemberPage,
+    RoleRepository,
+    SessionRepository,
+    UserRepository,
+)
 from domain.roles import ADMIN, Role
+from domain.sessions import Session, SessionPolicy
 from domain.users import User
 from domain.values import PasswordHash
+
+SESSION_POLICY = SessionPolicy(idle_timeout=timedelta(hours=2), lifetime=timedelta(days=30))
 
 
 class FakeClock(Clock):
@@ -146,11 +157,101 @@ class FakeRoleRepository(RoleRepository):
         self.pending.clear()
 
 
+class FakeSessionRepository(SessionRepository):
+    def __init__(self, store: dict[UUID, Session], users: dict[UUID, User]) -> None:
+        super().__init__()
+        self.store = store
+        self.users = users
+        self.pending: list[Session] = []
+        self.revoked_in_bulk: list[UUID] = []
+
+    def _add(self, session: Session) -> None:
+        self.pending.append(session)
+
+    async def _get(self, session_id: UUID) -> Session | None:
+        found = self.store.get(session_id)
+        return None if found is None else copy.deepcopy(found)
+
+    async def _get_with_user(self, key_hash: str) -> tuple[Session, User] | None:
+        for session in self.store.values():
+            user = self.users.get(session.user_id)
+            if session.key_hash == key_hash and user is not None:
+                return copy.deepcopy(session), copy.deepcopy(user)
+        return None
+
+    async def _list_for_user(self, user_id: UUID) -> list[Session]:
+        mine = [s for s in self.store.values() if s.user_id == user_id and s.revoked_at is None]
+        return [copy.deepcopy(s) for s in sorted(mine, key=lambda s: s.last_seen_at, reverse=True)]
+
+    async def revoke_all(
+        self, user_id: UUID, *, now: datetime, except_id: UUID | None = None
+    ) -> list[UUID]:
+        self.revoked_in_bulk = [
+            s.id
+            for s in self.store.values()
+            if s.user_id == user_id and s.revoked_at is None and s.id != except_id
+        ]
+        return list(self.revoked_in_bulk)
+
+    def commit_into_store(self, now: datetime) -> None:
+        for session in [*self.pending, *self.seen.values()]:
+            stored = copy.deepcopy(session)
+            stored.events = []
+            self.store[session.id] = stored
+        for session_id in self.revoked_in_bulk:
+            self.store[session_id].revoked_at = now
+        self.pending.clear()
+
+
+class FakeAuditLog(AuditLog):
+    def __init__(self, store: list[AuditEntry]) -> None:
+        self.store = store
+        self.pending: list[AuditEntry] = []
+
+    def add(self, entry: AuditEntry) -> None:
+        self.pending.append(entry)
+
+    async def list(
+        self, *, user_id: UUID | None = None, event_type: str | None = None, limit: int = 50
+    ) -> list[AuditEntry]:
+        found = [
+            e
+            for e in reversed(self.store)
+            if (user_id is None or e.user_id == user_id)
+            and (event_type is None or e.event_type == event_type)
+        ]
+        return found[:limit]
+
+    def commit_into_store(self) -> None:
+        self.store.extend(self.pending)
+        self.pending.clear()
+
+
+class FakeLoginThrottle(LoginThrottle):
+    """Counts failures per key with no clock: locked after ``max_failures`` until reset."""
+
+    def __init__(self, max_failures: int = 5, wait: int = 900) -> None:
+        self.max_failures = max_failures
+        self.wait = wait
+        self.failures: dict[str, int] = {}
+
+    async def retry_after(self, key: str) -> int | None:
+        return self.wait if self.failures.get(key, 0) >= self.max_failures else None
+
+    async def record_failure(self, key: str) -> None:
+        self.failures[key] = self.failures.get(key, 0) + 1
+
+    async def reset(self, key: str) -> None:
+        self.failures.pop(key, None)
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Commits into shared dictionaries; counts commits and rollbacks."""
 
     users: FakeUserRepository
     roles: FakeRoleRepository
+    sessions: FakeSessionRepository
+    audit: FakeAuditLog
 
     def __init__(self, bus: EventBus, state: FakeState) -> None:
         super().__init__(bus)
@@ -159,11 +260,15 @@ class FakeUnitOfWork(UnitOfWork):
     async def _begin(self) -> None:
         self.users = FakeUserRepository(self.state.users)
         self.roles = FakeRoleRepository(self.state.roles)
+        self.sessions = FakeSessionRepository(self.state.sessions, self.state.users)
+        self.audit = FakeAuditLog(self.state.audit)
         self.committed = False
 
     async def _commit(self) -> None:
         self.roles.commit_into_store()
         self.users.commit_into_store()
+        self.sessions.commit_into_store(self.state.now())
+        self.audit.commit_into_store()
         self.committed = True
         self.state.commits += 1
 
@@ -175,9 +280,12 @@ class FakeUnitOfWork(UnitOfWork):
 class FakeState:
     """What the fake database holds, shared by every fake unit of work of one test."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self.now = clock.now
         self.users: dict[UUID, User] = {}
-        self.roles: dict[str, Role] = {ADMIN: Role(ADMIN, "Manages users and roles.", now)}
+        self.roles: dict[str, Role] = {ADMIN: Role(ADMIN, "Manages users and roles.", clock.now())}
+        self.sessions: dict[UUID, Session] = {}
+        self.audit: list[AuditEntry] = []
         self.commits = 0
         self.rollbacks = 0
 
@@ -197,12 +305,14 @@ class RecordingBus(EventBus):
 
 def fake_services() -> tuple[Services, FakeState, RecordingBus]:
     clock = FakeClock()
-    state = FakeState(clock.now())
+    state = FakeState(clock)
     bus = RecordingBus()
     services = Services(
         uow_factory=lambda: FakeUnitOfWork(bus, state),
         hasher=FakePasswordHasher(),
         clock=clock,
         bus=bus,
+        throttle=FakeLoginThrottle(),
+        session_policy=SESSION_POLICY,
     )
     return services, state, bus

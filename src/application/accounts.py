@@ -76,18 +76,27 @@ async def authenticate(
     Raises: InvalidCredentials
     """
     async with uow:
-        user = await uow.users.get_by_login(cmd.login)
-        if user is None:
-            await hasher.dummy_verify(cmd.password)
-            await _fail(uow, cmd, clock, user_id=None)
-        verification = await hasher.verify(cmd.password, user.password_hash)
-        if not verification.ok or not user.active:
-            await _fail(uow, cmd, clock, user_id=user.id)
-        if verification.upgraded is not None:
-            user.rehash_password(verification.upgraded)
-        user.record_login(now=clock.now())
+        user = await checked_user(cmd, uow=uow, hasher=hasher, clock=clock)
         await uow.commit()
         return UserDetail.of(user)
+
+
+async def checked_user(
+    cmd: Authenticate, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
+) -> User:
+    """The active user the credentials belong to, with the sign-in recorded (not yet
+    committed); on failure the failure is committed and InvalidCredentials raised."""
+    user = await uow.users.get_by_login(cmd.login)
+    if user is None:
+        await hasher.dummy_verify(cmd.password)
+        await _fail(uow, cmd, clock, user_id=None)
+    verification = await hasher.verify(cmd.password, user.password_hash)
+    if not verification.ok or not user.active:
+        await _fail(uow, cmd, clock, user_id=user.id)
+    if verification.upgraded is not None:
+        user.rehash_password(verification.upgraded)
+    user.record_login(now=clock.now())
+    return user
 
 
 async def _fail(

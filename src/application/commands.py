@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain import password_policy
 
@@ -39,3 +39,22 @@ class ListMembers(BaseModel):
 
 class ListUsers(ListMembers):
     pass
+
+
+class Client(BaseModel):
+    """Where a request came from; recorded with sessions and in the audit trail."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ip: str | None = Field(default=None, max_length=45)
+    user_agent: str = ""
+
+    @field_validator("user_agent")
+    @classmethod
+    def _shorten(cls, value: str) -> str:
+        return value[:512]
+
+
+class SignIn(Authenticate):
+    remember: bool = False
+    client: Client = Client()

@@ -6,9 +6,10 @@ from datetime import datetime
 from math import ceil
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.repositories import Member
+from domain.sessions import Session
 from domain.users import User
 
 _FROZEN = ConfigDict(frozen=True)
@@ -85,3 +86,48 @@ class MemberPage(BaseModel):
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+class SignedIn(BaseModel):
+    """A successful sign-in: the new session's secret key goes into the cookie."""
+
+    model_config = _FROZEN
+
+    user: UserDetail
+    session_key: str = Field(repr=False)
+    session_id: UUID
+    persistent: bool
+    expires_at: datetime
+
+
+class CurrentSession(BaseModel):
+    model_config = _FROZEN
+
+    user: UserDetail
+    session_id: UUID
+
+
+class SessionView(BaseModel):
+    model_config = _FROZEN
+
+    id: UUID
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    user_agent: str
+    ip: str | None
+    persistent: bool
+    current: bool
+
+    @classmethod
+    def of(cls, session: Session, *, current: bool) -> SessionView:
+        return cls(
+            id=session.id,
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            expires_at=session.expires_at,
+            user_agent=session.user_agent,
+            ip=session.ip,
+            persistent=session.persistent,
+            current=current,
+        )

@@ -6,12 +6,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from application import accounts, members
-from application.commands import Authenticate, CreateUser, ListMembers, ListUsers, RegisterUser
+from application import accounts, members, sessions
+from application.commands import (
+    Authenticate,
+    Client,
+    CreateUser,
+    ListMembers,
+    ListUsers,
+    RegisterUser,
+    SignIn,
+)
 from application.event_bus import EventBus
-from application.results import MemberPage, UserDetail
+from application.results import CurrentSession, MemberPage, SessionView, SignedIn, UserDetail
 from application.unit_of_work import UnitOfWork
-from domain.ports import Clock, PasswordHasher
+from domain.ports import Clock, LoginThrottle, PasswordHasher
+from domain.sessions import SessionPolicy
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,8 @@ class Services:
     hasher: PasswordHasher
     clock: Clock
     bus: EventBus
+    throttle: LoginThrottle
+    session_policy: SessionPolicy
 
     async def register(self, cmd: RegisterUser) -> UserDetail:
         return await accounts.register(
@@ -36,6 +47,39 @@ class Services:
     async def authenticate(self, cmd: Authenticate) -> UserDetail:
         return await accounts.authenticate(
             cmd, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
+        )
+
+    async def sign_in(self, cmd: SignIn) -> SignedIn:
+        return await sessions.sign_in(
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            clock=self.clock,
+            throttle=self.throttle,
+            policy=self.session_policy,
+        )
+
+    async def resolve_session(self, key: str) -> CurrentSession | None:
+        return await sessions.resolve_session(
+            key, uow=self.uow_factory(), clock=self.clock, policy=self.session_policy
+        )
+
+    async def sign_out(self, key: str) -> None:
+        await sessions.sign_out(key, uow=self.uow_factory(), clock=self.clock)
+
+    async def list_sessions(self, user_id: UUID, current: UUID | None) -> list[SessionView]:
+        return await sessions.list_sessions(
+            user_id, current, uow=self.uow_factory(), clock=self.clock, policy=self.session_policy
+        )
+
+    async def revoke_session(self, user_id: UUID, session_id: UUID, client: Client) -> None:
+        await sessions.revoke_session(
+            user_id, session_id, uow=self.uow_factory(), clock=self.clock, client_ip=client.ip
+        )
+
+    async def revoke_other_sessions(self, user_id: UUID, keep: UUID | None, client: Client) -> int:
+        return await sessions.revoke_other_sessions(
+            user_id, keep, uow=self.uow_factory(), clock=self.clock, client_ip=client.ip
         )
 
     async def list_members(self, query: ListMembers) -> MemberPage:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import abc
 from types import TracebackType
+from uuid import UUID
 
 from application.event_bus import EventBus
 from domain import events
-from domain.repositories import RoleRepository, UserRepository
+from domain.audit import AuditEntry
+from domain.repositories import AuditLog, RoleRepository, SessionRepository, UserRepository
+from domain.sessions import Session
+from domain.users import User
 
 
 class UnitOfWork(abc.ABC):
@@ -17,10 +21,14 @@ class UnitOfWork(abc.ABC):
 
     users: UserRepository
     roles: RoleRepository
+    sessions: SessionRepository
+    audit: AuditLog
 
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
         self._loose_events: list[events.Event] = []
+        self.client_ip: str | None = None
+        self.actor_id: UUID | None = None
 
     async def __aenter__(self) -> UnitOfWork:
         self._loose_events = []
@@ -40,15 +48,20 @@ class UnitOfWork(abc.ABC):
         self._loose_events.append(event)
 
     async def commit(self) -> None:
+        """Write the changes and their audit entries in one transaction, then publish."""
+        collected = self._collect_events()
+        for event in collected:
+            self.audit.add(AuditEntry.of(event, actor_id=self.actor_id, ip=self.client_ip))
         await self._commit()
-        await self._bus.publish(self._collect_events())
+        await self._bus.publish(collected)
 
     def _collect_events(self) -> list[events.Event]:
         collected = list(self._loose_events)
         self._loose_events.clear()
-        for user in self.users.seen.values():
-            collected.extend(user.events)
-            user.events.clear()
+        aggregates: list[User | Session] = [*self.users.seen.values(), *self.sessions.seen.values()]
+        for aggregate in aggregates:
+            collected.extend(aggregate.events)
+            aggregate.events.clear()
         return collected
 
     @abc.abstractmethod

@@ -101,3 +101,19 @@ class ServiceUnavailable(DomainError):
 
     code = "service_unavailable"
     default_message = "The service is briefly unavailable. Please try again shortly."
+
+
+class SessionNotFound(NotFound):
+    code = "session_not_found"
+    default_message = "No such session."
+
+
+class TooManyAttempts(DomainError):
+    """Throttled: the same request may succeed after ``retry_after`` seconds."""
+
+    code = "too_many_attempts"
+    default_message = "Too many attempts. Please wait a while and try again."
+
+    def __init__(self, retry_after: int = 60, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)

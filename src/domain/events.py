@@ -64,3 +64,26 @@ class UserDeactivated(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UserActivated(Event):
     user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserLoggedOut(Event):
+    user_id: UUID
+    session_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRevoked(Event):
+    """A session ended by someone's decision rather than by signing out of it."""
+
+    user_id: UUID
+    session_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignInThrottled(Event):
+    """Sign-in refused because of too many recent failures for this login."""
+
+    login: str
+    retry_after: int

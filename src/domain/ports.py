@@ -35,3 +35,18 @@ class Clock(abc.ABC):
     @abc.abstractmethod
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
+
+
+class LoginThrottle(abc.ABC):
+    """Counts failed sign-ins per account name within a window."""
+
+    @abc.abstractmethod
+    async def retry_after(self, key: str) -> int | None:
+        """Seconds until ``key`` may try again, or None when it may try now."""
+
+    @abc.abstractmethod
+    async def record_failure(self, key: str) -> None: ...
+
+    @abc.abstractmethod
+    async def reset(self, key: str) -> None:
+        """Forget the failures, after a successful sign-in."""

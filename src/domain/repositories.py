@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from domain.audit import AuditEntry
 from domain.roles import Role
+from domain.sessions import Session
 from domain.users import User
 
 
@@ -94,3 +96,64 @@ class RoleRepository(abc.ABC):
 
     @abc.abstractmethod
     async def list(self) -> list[Role]: ...
+
+
+class SessionRepository(abc.ABC):
+    """Sign-in sessions; ``seen`` holds every session handed out, so changes are saved."""
+
+    def __init__(self) -> None:
+        self.seen: dict[UUID, Session] = {}
+
+    def add(self, session: Session) -> None:
+        self._add(session)
+        self.seen[session.id] = session
+
+    async def get(self, session_id: UUID) -> Session | None:
+        return self._remember(await self._get(session_id))
+
+    async def get_with_user(self, key_hash: str) -> tuple[Session, User] | None:
+        """The session with this key and its user, in one round trip."""
+        found = await self._get_with_user(key_hash)
+        if found is not None:
+            self._remember(found[0])
+        return found
+
+    async def list_for_user(self, user_id: UUID) -> list[Session]:
+        """The user's sessions that are not revoked, most recently used first."""
+        return [self._remember(s) for s in await self._list_for_user(user_id)]  # type: ignore[misc]
+
+    @abc.abstractmethod
+    async def revoke_all(
+        self, user_id: UUID, *, now: datetime, except_id: UUID | None = None
+    ) -> list[UUID]:
+        """Revoke every live session of the user but ``except_id``; the ids revoked."""
+
+    def _remember(self, session: Session | None) -> Session | None:
+        if session is not None:
+            self.seen[session.id] = session
+        return session
+
+    @abc.abstractmethod
+    def _add(self, session: Session) -> None: ...
+
+    @abc.abstractmethod
+    async def _get(self, session_id: UUID) -> Session | None: ...
+
+    @abc.abstractmethod
+    async def _get_with_user(self, key_hash: str) -> tuple[Session, User] | None: ...
+
+    @abc.abstractmethod
+    async def _list_for_user(self, user_id: UUID) -> list[Session]: ...
+
+
+class AuditLog(abc.ABC):
+    """The append-only audit trail."""
+
+    @abc.abstractmethod
+    def add(self, entry: AuditEntry) -> None: ...
+
+    @abc.abstractmethod
+    async def list(
+        self, *, user_id: UUID | None = None, event_type: str | None = None, limit: int = 50
+    ) -> list[AuditEntry]:
+        """Newest first."""

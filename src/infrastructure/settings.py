@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +35,21 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias="MAX_BODY_BYTES")
     members_per_page: int = Field(default=20, ge=1, le=100, validation_alias="MEMBERS_PER_PAGE")
 
+    session_idle_timeout: timedelta = Field(
+        default=timedelta(days=7), gt=timedelta(0), validation_alias="SESSION_IDLE_TIMEOUT"
+    )
+    session_lifetime: timedelta = Field(
+        default=timedelta(days=30), gt=timedelta(0), validation_alias="SESSION_LIFETIME"
+    )
+    signin_failure_limit: int = Field(default=5, ge=1, validation_alias="SIGNIN_FAILURE_LIMIT")
+    signin_failure_window: timedelta = Field(
+        default=timedelta(minutes=15), gt=timedelta(0), validation_alias="SIGNIN_FAILURE_WINDOW"
+    )
+    signin_ip_limit: int = Field(default=20, ge=1, validation_alias="SIGNIN_IP_LIMIT")
+    register_ip_limit: int = Field(default=10, ge=1, validation_alias="REGISTER_IP_LIMIT")
+    request_ip_limit: int = Field(default=300, ge=1, validation_alias="REQUEST_IP_LIMIT")
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10, validation_alias="TRUSTED_PROXY_HOPS")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -45,6 +61,12 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _idle_within_lifetime(self) -> Settings:
+        if self.session_idle_timeout > self.session_lifetime:
+            raise ValueError("SESSION_IDLE_TIMEOUT must not exceed SESSION_LIFETIME")
+        return self
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_wtf import CSRFProtect
 
 from application.services import Services
+from infrastructure.rate_limits import PruningMemoryStore, SwappableStore
 from infrastructure.settings import Settings
 from web.auth import register_auth
 from web.blueprints import health, public, users
@@ -14,15 +18,19 @@ from web.errors import register_error_handlers
 from web.headers import register_headers
 from web.request_log import register_request_log
 from web.runtime import SERVICES
+from web.throttling import Limit, register_rate_limits
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Quart:
     """An app for ``settings``; pass ``services`` to run it on other adapters (tests)."""
     app = Quart(__name__)
     register_config(app, settings)
-    register_services(app, settings, services)
+    store = SwappableStore(PruningMemoryStore())
+    register_services(app, settings, services, store)
+    register_proxy_fix(app, settings.trusted_proxy_hops)
     register_request_log(app)
-    register_auth(app, secure_cookies=settings.is_production)
+    register_rate_limits(app, store, rate_limits(settings))
+    register_auth(app, secure_cookies=settings.is_production, lifetime=settings.session_lifetime)
     register_csrf(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -45,7 +53,9 @@ def register_config(app: Quart, settings: Settings) -> None:
     )
 
 
-def register_services(app: Quart, settings: Settings, services: Services | None) -> None:
+def register_services(
+    app: Quart, settings: Settings, services: Services | None, store: SwappableStore
+) -> None:
     """Use the given services, or build the real ones when serving starts (not at import)."""
     if services is not None:
         app.extensions[SERVICES] = services
@@ -56,11 +66,29 @@ def register_services(app: Quart, settings: Settings, services: Services | None)
     async def start() -> None:
         runtime.append(build_runtime(settings))
         app.extensions[SERVICES] = runtime[0].services
+        store.store = runtime[0].rate_limit_store
 
     @app.after_serving
     async def stop() -> None:
         while runtime:
             await runtime.pop().close()
+
+
+def register_proxy_fix(app: Quart, trusted_hops: int) -> None:
+    """Behind N trusted proxies, take the client address and scheme from the N-th
+    X-Forwarded-* entry from the right; with none, those headers are ignored."""
+    if trusted_hops:
+        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
+            app.asgi_app, mode="legacy", trusted_hops=trusted_hops
+        )
+
+
+def rate_limits(settings: Settings) -> dict[str, Limit]:
+    return {
+        "request": Limit(settings.request_ip_limit, timedelta(minutes=1)),
+        "sign_in": Limit(settings.signin_ip_limit, timedelta(minutes=1)),
+        "register": Limit(settings.register_ip_limit, timedelta(hours=1)),
+    }
 
 
 def register_csrf(app: Quart) -> None:

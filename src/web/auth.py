@@ -1,8 +1,10 @@
-"""Who is signed in: quart-auth's signed cookie, resolved to an account once per request."""
+"""Who is signed in: quart-auth's signed cookie carries a server-side session's random key,
+resolved to a live session and its active account once per request."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
 from uuid import UUID
@@ -10,21 +12,20 @@ from uuid import UUID
 from quart import Quart, ResponseReturnValue, g, redirect, request, url_for
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 
-from application.results import UserDetail
+from application.results import SignedIn, UserDetail
 from web.runtime import services
 
 P = ParamSpec("P")
 R = TypeVar("R")
-REMEMBER_SECONDS = 30 * 24 * 3600
 
 
-def register_auth(app: Quart, *, secure_cookies: bool) -> None:
+def register_auth(app: Quart, *, secure_cookies: bool, lifetime: timedelta) -> None:
     app.config.update(
         QUART_AUTH_COOKIE_NAME="gatehouse_auth",
         QUART_AUTH_COOKIE_SECURE=secure_cookies,
         QUART_AUTH_COOKIE_HTTP_ONLY=True,
         QUART_AUTH_COOKIE_SAMESITE="Lax",
-        QUART_AUTH_DURATION=REMEMBER_SECONDS,
+        QUART_AUTH_DURATION=int(lifetime.total_seconds()),
     )
     QuartAuth(app)
     app.before_request(load_viewer)
@@ -32,25 +33,17 @@ def register_auth(app: Quart, *, secure_cookies: bool) -> None:
 
 
 async def load_viewer() -> None:
-    """Resolve the cookie to an active account, once; anything else is signed out."""
-    g.viewer = None
-    auth_id = current_user.auth_id
-    if auth_id is None:
+    """Resolve the cookie's session key once; a revoked, expired or unknown key, or an
+    account that is no longer active, signs the visitor out."""
+    g.viewer, g.session_id = None, None
+    key = current_user.auth_id
+    if key is None:
         return
-    user = await _active_user(auth_id)
-    if user is None:
+    current = await services().resolve_session(key)
+    if current is None:
         logout_user()
         return
-    g.viewer = user
-
-
-async def _active_user(auth_id: str) -> UserDetail | None:
-    try:
-        user_id = UUID(auth_id)
-    except ValueError:
-        return None
-    user = await services().get_user(user_id)
-    return user if user is not None and user.active else None
+    g.viewer, g.session_id = current.user, current.session_id
 
 
 def viewer() -> UserDetail | None:
@@ -58,14 +51,24 @@ def viewer() -> UserDetail | None:
     return getattr(g, "viewer", None)
 
 
-def sign_in(user: UserDetail, *, remember: bool) -> None:
-    login_user(AuthUser(str(user.id)), remember=remember)
-    g.viewer = user
+def session_id() -> UUID | None:
+    """The id of this request's session, or None when signed out."""
+    return getattr(g, "session_id", None)
 
 
-def sign_out() -> None:
+def start(signed_in: SignedIn) -> None:
+    """Put the new session's key in the cookie: persistent only when asked to be."""
+    login_user(AuthUser(signed_in.session_key), remember=signed_in.persistent)
+    g.viewer, g.session_id = signed_in.user, signed_in.session_id
+
+
+async def end() -> None:
+    """End this request's session on the server and drop the cookie."""
+    key = current_user.auth_id
+    if key is not None:
+        await services().sign_out(key)
     logout_user()
-    g.viewer = None
+    g.viewer, g.session_id = None, None
 
 
 def login_required(

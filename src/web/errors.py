@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from quart import Quart, Response, render_template
+from quart import Quart, Response, render_template, request
 from quart_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -34,6 +34,9 @@ PAGES: dict[int, ErrorPage] = {
     503: ErrorPage("Briefly unavailable", "The service is busy or restarting. Try again soon."),
 }
 
+# Headers of an HTTP error worth passing on: what is allowed, and when to come back.
+KEPT_HEADERS = frozenset({"Allow", "Retry-After"})
+
 CSRF_MESSAGE = (
     "The form had expired or did not come from this site. Reload the page and send it again."
 )
@@ -47,6 +50,7 @@ DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.InactiveUser: 403,
     errors.NotFound: 404,
     errors.ServiceUnavailable: 503,
+    errors.TooManyAttempts: 429,
 }
 
 
@@ -76,15 +80,20 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
         response = await error_page(error.code or 500)
-        if error.code == 405 and (allowed := error.get_headers()):
-            response.headers.update(dict(allowed))
-            response.headers["Content-Type"] = "text/html; charset=utf-8"
+        for name, value in error.get_headers():
+            if name in KEPT_HEADERS:
+                response.headers[name] = value
+        if error.code == 429:
+            logger.warning("rate limit exceeded on %s", request.endpoint)
         return response
 
     @app.errorhandler(errors.DomainError)
     async def domain_error(error: errors.DomainError) -> Response:
         status = status_for(error)
-        return await error_page(status, error.message if status != 503 else None)
+        response = await error_page(status, error.message if status != 503 else None)
+        if isinstance(error, errors.TooManyAttempts):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> Response:

@@ -41,6 +41,11 @@ async def app(web_database: str, tmp_path_factory: pytest.TempPathFactory) -> As
         SECRET_KEY="s" * 40,
         INSTANCE_PATH=tmp_path_factory.mktemp("instance"),
         MEMBERS_PER_PAGE=5,
+        # Generous limits: throttling has its own tests, on apps of their own.
+        REQUEST_IP_LIMIT=100_000,
+        SIGNIN_IP_LIMIT=100_000,
+        REGISTER_IP_LIMIT=100_000,
+        SIGNIN_FAILURE_LIMIT=1_000,
     )
     quart_app = create_app(settings)
     async with quart_app.test_app():

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, func, insert, literal, or_, select, update
+from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.repositories import Member, MemberPage, RoleRepository, UserRepository
@@ -31,7 +31,8 @@ def _user_values(user: User) -> dict[str, Any]:
     }
 
 
-def _user_from(row: Row[Any], role_names: Iterable[str]) -> User:
+def user_from_row(row: Any, role_names: Iterable[str]) -> User:
+    """A User from a row holding the users columns (by attribute) and its role names."""
     return User(
         id=row.id,
         username=Username(row.username),
@@ -95,7 +96,7 @@ class SqlAlchemyUserRepository(UserRepository):
         page = select(users).order_by(users.c.username_key).offset(offset).limit(limit)
         rows = (await self._connection.execute(page)).all()
         held = await self._roles_of([row.id for row in rows])
-        found = [_user_from(row, held.get(row.id, ())) for row in rows]
+        found = [user_from_row(row, held.get(row.id, ())) for row in rows]
         return [self._track(user) for user in found]
 
     async def flush(self) -> None:
@@ -121,7 +122,7 @@ class SqlAlchemyUserRepository(UserRepository):
         if not rows:
             return None
         names = [row.role_name for row in rows if row.role_name is not None]
-        return self._remember_loaded(_user_from(rows[0], names))
+        return self._remember_loaded(user_from_row(rows[0], names))
 
     async def _roles_of(self, user_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
         if not user_ids:

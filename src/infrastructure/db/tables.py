@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     DateTime,
@@ -87,3 +88,40 @@ user_roles = Table(
     Column("granted_at", Timestamp(), nullable=False),
 )
 Index("ix_user_roles_role_id", user_roles.c.role_id)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # sha256 of the cookie's key: the key itself is never stored.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("last_seen_at", Timestamp(), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Column("persistent", Boolean, nullable=False),
+    Column("user_agent", String(512), nullable=False, default=""),
+    Column("ip", String(45), nullable=True),
+    Column("revoked_at", Timestamp(), nullable=True),
+)
+Index("ix_sessions_user_id_last_seen_at", sessions.c.user_id, sessions.c.last_seen_at)
+
+# No foreign keys: the trail outlives the accounts it mentions.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("occurred_at", Timestamp(), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("user_id", Uuid, nullable=True),
+    Column("actor_id", Uuid, nullable=True),
+    Column("ip", String(45), nullable=True),
+    Column("details", JSON, nullable=False),
+)
+Index("ix_audit_events_occurred_at", audit_events.c.occurred_at)
+Index("ix_audit_events_user_id_occurred_at", audit_events.c.user_id, audit_events.c.occurred_at)
+Index(
+    "ix_audit_events_event_type_occurred_at",
+    audit_events.c.event_type,
+    audit_events.c.occurred_at,
+)

@@ -8,13 +8,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from application.event_bus import EventBus
 from application.unit_of_work import UnitOfWork
+from infrastructure.db.audit import SqlAlchemyAuditLog
 from infrastructure.db.errors import domain_error_for, translated
 from infrastructure.db.repositories import SqlAlchemyRoleRepository, SqlAlchemyUserRepository
+from infrastructure.db.sessions import SqlAlchemySessionRepository
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
     users: SqlAlchemyUserRepository
     roles: SqlAlchemyRoleRepository
+    sessions: SqlAlchemySessionRepository
+    audit: SqlAlchemyAuditLog
 
     def __init__(self, engine: AsyncEngine, bus: EventBus) -> None:
         super().__init__(bus)
@@ -53,12 +57,16 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self._connection = connection
         self.users = SqlAlchemyUserRepository(connection)
         self.roles = SqlAlchemyRoleRepository(connection)
+        self.sessions = SqlAlchemySessionRepository(connection)
+        self.audit = SqlAlchemyAuditLog(connection)
 
     async def _commit(self) -> None:
         assert self._connection is not None, "commit() outside 'async with'"
         async with translated():
             await self.roles.flush()
             await self.users.flush()
+            await self.sessions.flush()
+            await self.audit.flush()
             await self._connection.commit()
 
     async def _close(self) -> None:

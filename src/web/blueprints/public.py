@@ -5,10 +5,12 @@ from __future__ import annotations
 from quart import Blueprint, ResponseReturnValue, flash, redirect, render_template, request, url_for
 
 from application import accounts
-from application.commands import Authenticate, RegisterUser
+from application.commands import RegisterUser, SignIn
 from domain import errors
 from web import auth, forms
+from web.client import client
 from web.runtime import services
+from web.throttling import limited
 from web.urls import safe_next
 
 blueprint = Blueprint("public", __name__)
@@ -23,18 +25,19 @@ async def home() -> ResponseReturnValue:
 
 
 @blueprint.post("/")
+@limited("sign_in")
 async def sign_in() -> ResponseReturnValue:
     values, problems = await forms.read_form(SIGN_IN_FIELDS)
-    cmd, invalid = forms.build(Authenticate, values)
+    remember = (await request.form).get("remember") == "on"
+    cmd, invalid = forms.build(SignIn, {**values, "remember": remember, "client": client()})
     if problems or cmd is None:
         return await _sign_in_form(values, problems or invalid, 422)
     try:
-        user = await services().authenticate(cmd)
+        signed_in = await services().sign_in(cmd)
     except errors.InvalidCredentials as error:
         return await _sign_in_form(values, {"form": error.message}, 400)
-    remember = (await request.form).get("remember") == "on"
-    auth.sign_in(user, remember=remember)
-    await flash(f"Welcome, {user.full_name}.", "success")
+    auth.start(signed_in)
+    await flash(f"Welcome, {signed_in.user.full_name}.", "success")
     return redirect(_next() or url_for("users.members"), 303)
 
 
@@ -57,6 +60,7 @@ async def register_form() -> ResponseReturnValue:
 
 
 @blueprint.post("/register/")
+@limited("register")
 async def register() -> ResponseReturnValue:
     values, problems = await forms.read_form(REGISTER_FIELDS)
     cmd, invalid = forms.build(RegisterUser, {k: values[k] for k in REGISTER_FIELDS[:3]})
@@ -86,7 +90,7 @@ async def logout_page() -> ResponseReturnValue:
 
 @blueprint.post("/logout/")
 async def logout() -> ResponseReturnValue:
-    auth.sign_out()
+    await auth.end()
     await flash("You are signed out.", "info")
     return redirect(url_for("public.home"), 303)
 

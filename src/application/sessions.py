@@ -1,0 +1,170 @@
+"""Use cases of sign-in sessions: opening, resolving, listing, ending and revoking them."""
+
+from __future__ import annotations
+
+import unicodedata
+from uuid import UUID
+
+from application.accounts import checked_user
+from application.commands import SignIn
+from application.results import CurrentSession, SessionView, SignedIn, UserDetail
+from application.unit_of_work import UnitOfWork
+from domain import errors, events
+from domain.ports import Clock, LoginThrottle, PasswordHasher
+from domain.sessions import Session, SessionPolicy, hash_session_key, new_session_key
+
+KEY_MAX = 128
+
+
+async def sign_in(
+    cmd: SignIn,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    throttle: LoginThrottle,
+    policy: SessionPolicy,
+) -> SignedIn:
+    """Authenticate and open a new server-side session with a fresh key.
+
+    After too many recent failures for the same login, refuse without checking the
+    password, whether or not the account exists.
+
+    Raises: InvalidCredentials, TooManyAttempts
+    """
+    throttle_key = "signin:" + normalised_login(cmd.login)
+    if (wait := await throttle.retry_after(throttle_key)) is not None:
+        await _record_throttled(cmd, wait, uow=uow, clock=clock)
+        raise errors.TooManyAttempts(wait)
+    async with uow:
+        uow.client_ip = cmd.client.ip
+        try:
+            user = await checked_user(cmd, uow=uow, hasher=hasher, clock=clock)
+        except errors.InvalidCredentials:
+            await throttle.record_failure(throttle_key)
+            raise
+        key = new_session_key()
+        session = Session.start(
+            user.id,
+            key,
+            now=clock.now(),
+            policy=policy,
+            persistent=cmd.remember,
+            user_agent=cmd.client.user_agent,
+            ip=cmd.client.ip,
+        )
+        uow.sessions.add(session)
+        await uow.commit()
+    await throttle.reset(throttle_key)
+    return SignedIn(
+        user=UserDetail.of(user),
+        session_key=key,
+        session_id=session.id,
+        persistent=cmd.remember,
+        expires_at=session.expires_at,
+    )
+
+
+def normalised_login(login: str) -> str:
+    return unicodedata.normalize("NFC", login.strip()).casefold()
+
+
+async def resolve_session(
+    key: str, *, uow: UnitOfWork, clock: Clock, policy: SessionPolicy
+) -> CurrentSession | None:
+    """The live session behind a cookie's key and its active user, or None.
+
+    One query reads both; the idle clock is written at most once a minute.
+    """
+    if not key or len(key) > KEY_MAX:
+        return None
+    async with uow:
+        found = await uow.sessions.get_with_user(hash_session_key(key))
+        if found is None:
+            return None
+        session, user = found
+        now = clock.now()
+        if not session.is_active(now=now, policy=policy) or not user.active:
+            return None
+        if session.touch(now=now, policy=policy):
+            await uow.commit()
+    return CurrentSession(user=UserDetail.of(user), session_id=session.id)
+
+
+async def sign_out(key: str, *, uow: UnitOfWork, clock: Clock) -> None:
+    """End the session behind ``key``; a copy of its cookie stops working at once."""
+    if not key or len(key) > KEY_MAX:
+        return
+    async with uow:
+        found = await uow.sessions.get_with_user(hash_session_key(key))
+        if found is not None:
+            found[0].sign_out(now=clock.now())
+            await uow.commit()
+
+
+async def list_sessions(
+    user_id: UUID,
+    current_session_id: UUID | None,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: SessionPolicy,
+) -> list[SessionView]:
+    """The user's live sessions, most recently used first, the current one marked."""
+    now = clock.now()
+    async with uow:
+        sessions = await uow.sessions.list_for_user(user_id)
+    return [
+        SessionView.of(session, current=session.id == current_session_id)
+        for session in sessions
+        if session.is_active(now=now, policy=policy)
+    ]
+
+
+async def revoke_session(
+    user_id: UUID, session_id: UUID, *, uow: UnitOfWork, clock: Clock, client_ip: str | None
+) -> None:
+    """End one of the user's own sessions.
+
+    Raises: SessionNotFound (also for someone else's session)
+    """
+    async with uow:
+        uow.client_ip = client_ip
+        session = await uow.sessions.get(session_id)
+        if session is None or session.user_id != user_id or session.revoked_at is not None:
+            raise errors.SessionNotFound()
+        session.revoke(now=clock.now(), reason="revoked by the user")
+        await uow.commit()
+
+
+async def revoke_other_sessions(
+    user_id: UUID,
+    keep: UUID | None,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    client_ip: str | None,
+    reason: str = "signed out everywhere else",
+) -> int:
+    """End every session of the user but ``keep``; how many ended."""
+    now = clock.now()
+    async with uow:
+        uow.client_ip = client_ip
+        revoked = await uow.sessions.revoke_all(user_id, now=now, except_id=keep)
+        for session_id in revoked:
+            uow.record(
+                events.SessionRevoked(
+                    occurred_at=now, user_id=user_id, session_id=session_id, reason=reason
+                )
+            )
+        await uow.commit()
+    return len(revoked)
+
+
+async def _record_throttled(cmd: SignIn, wait: int, *, uow: UnitOfWork, clock: Clock) -> None:
+    async with uow:
+        uow.client_ip = cmd.client.ip
+        uow.record(
+            events.SignInThrottled(occurred_at=clock.now(), login=cmd.login, retry_after=wait)
+        )
+        await uow.commit()

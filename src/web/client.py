@@ -1,0 +1,34 @@
+"""Who is on the other end of the request: address and browser, as far as we can trust them."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from quart import request
+
+from application.commands import Client
+
+USER_AGENT_MAX = 512
+
+
+def client_ip() -> str | None:
+    """The peer's address. Behind trusted proxies (TRUSTED_PROXY_HOPS) hypercorn's
+    ProxyFixMiddleware has already put the forwarded address here; X-Forwarded-For
+    itself is never read, so it cannot be spoofed."""
+    raw = request.remote_addr
+    if not raw:
+        return None
+    try:
+        return str(ipaddress.ip_address(raw.strip("[]")))
+    except ValueError:
+        return None
+
+
+def client() -> Client:
+    agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX]
+    return Client(ip=client_ip(), user_agent=agent)
+
+
+async def client_key() -> str:
+    """The rate limiter's key: one bucket per client address."""
+    return client_ip() or "unknown"

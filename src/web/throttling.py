@@ -1,0 +1,72 @@
+"""Per-address rate limits on every route (quart-rate-limiter), tuned by the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+from quart import Quart, current_app, request
+from quart_rate_limiter import QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, RateLimit, RateLimiter
+from quart_rate_limiter.store import RateLimiterStoreABC
+
+from web.client import client_key
+
+F = TypeVar("F", bound=Callable[..., object])
+LIMITS_KEY = "GATEHOUSE_RATE_LIMITS"
+LIMITED = "_gatehouse_rate_limit"
+# Endpoints no limit applies to: probes must answer a load balancer however often it
+# asks, and fingerprinted static files are cached by browsers for a year.
+EXEMPT = frozenset({"static", "health.alive", "health.ready"})
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    period: timedelta
+
+
+class ConfiguredLimit(RateLimit):
+    """A limit whose count and period come from the app's settings when a request needs
+    them, so one decorated view serves apps with different settings."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.key_function = client_key
+        self.skip_function = None
+
+    @property
+    def count(self) -> int:  # type: ignore[override]
+        return self._limit().count
+
+    @property
+    def period(self) -> timedelta:  # type: ignore[override]
+        return self._limit().period
+
+    def _limit(self) -> Limit:
+        limit: Limit = current_app.config[LIMITS_KEY][self.name]
+        return limit
+
+
+def limited(name: str) -> Callable[[F], F]:
+    """Give a view its own named limit, on top of the default one."""
+
+    def decorate(view: F) -> F:
+        limits = [*getattr(view, QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, []), ConfiguredLimit(name)]
+        setattr(view, QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, limits)
+        setattr(view, LIMITED, name)
+        return view
+
+    return decorate
+
+
+async def _exempt() -> bool:
+    return request.endpoint in EXEMPT
+
+
+def register_rate_limits(app: Quart, store: RateLimiterStoreABC, limits: dict[str, Limit]) -> None:
+    app.config[LIMITS_KEY] = limits
+    default = ConfiguredLimit("request")
+    default.skip_function = _exempt
+    RateLimiter(app, key_function=client_key, store=store, default_limits=[default])
