@@ -64,8 +64,8 @@ class Services:
             key, uow=self.uow_factory(), clock=self.clock, policy=self.session_policy
         )
 
-    async def sign_out(self, key: str) -> None:
-        await sessions.sign_out(key, uow=self.uow_factory(), clock=self.clock)
+    async def sign_out(self, key: str, client: Client) -> None:
+        await sessions.sign_out(key, uow=self.uow_factory(), clock=self.clock, client_ip=client.ip)
 
     async def list_sessions(self, user_id: UUID, current: UUID | None) -> list[SessionView]:
         return await sessions.list_sessions(

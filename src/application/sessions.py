@@ -91,11 +91,14 @@ async def resolve_session(
     return CurrentSession(user=UserDetail.of(user), session_id=session.id)
 
 
-async def sign_out(key: str, *, uow: UnitOfWork, clock: Clock) -> None:
+async def sign_out(
+    key: str, *, uow: UnitOfWork, clock: Clock, client_ip: str | None = None
+) -> None:
     """End the session behind ``key``; a copy of its cookie stops working at once."""
     if not key or len(key) > KEY_MAX:
         return
     async with uow:
+        uow.client_ip = client_ip
         found = await uow.sessions.get_with_user(hash_session_key(key))
         if found is not None:
             found[0].sign_out(now=clock.now())

@@ -13,6 +13,7 @@ from quart import Quart, ResponseReturnValue, g, redirect, request, url_for
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 
 from application.results import SignedIn, UserDetail
+from web.client import client
 from web.runtime import services
 
 P = ParamSpec("P")
@@ -66,7 +67,7 @@ async def end() -> None:
     """End this request's session on the server and drop the cookie."""
     key = current_user.auth_id
     if key is not None:
-        await services().sign_out(key)
+        await services().sign_out(key, client())
     logout_user()
     g.viewer, g.session_id = None, None
 

@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from quart import Quart, Response
@@ -33,6 +34,23 @@ async def web_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+TEST_ADDRESS = ("127.0.0.1", 50000)
+
+
+def with_test_address(app: Quart) -> Quart:
+    """Give test requests the peer address a real server would (Quart's test client
+    sends none), so per-address limits and the audit trail see one."""
+    inner = app.asgi_app
+
+    async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") in {"http", "websocket"} and not scope.get("client"):
+            scope = {**scope, "client": TEST_ADDRESS}
+        await inner(scope, receive, send)
+
+    app.asgi_app = asgi_app  # type: ignore[method-assign]
+    return app
+
+
 @pytest.fixture(scope="session")
 async def app(web_database: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Quart]:
     settings = load_settings(
@@ -47,7 +65,7 @@ async def app(web_database: str, tmp_path_factory: pytest.TempPathFactory) -> As
         REGISTER_IP_LIMIT=100_000,
         SIGNIN_FAILURE_LIMIT=1_000,
     )
-    quart_app = create_app(settings)
+    quart_app = with_test_address(create_app(settings))
     async with quart_app.test_app():
         yield quart_app
 

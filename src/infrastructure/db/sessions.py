@@ -77,7 +77,9 @@ class SqlAlchemySessionRepository(SessionRepository):
         for session in self.seen.values():
             if session.id in revoked:
                 session.revoked_at = now
-                self._loaded_state[session.id] = _state(session)
+                # Only revoked_at is now stored: an unsaved touch must still be written.
+                last_seen_stored = self._loaded_state[session.id][0]
+                self._loaded_state[session.id] = (last_seen_stored, now)
         return revoked
 
     async def flush(self) -> None:

@@ -1,0 +1,150 @@
+"""With REDIS_URL, every app instance (worker or host) shares one set of limits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import pytest
+import redis
+from quart import Quart, Response
+from quart.testing import QuartClient
+
+from infrastructure.settings import load_settings
+from tests.conftest import unique_name
+from tests.web.conftest import Account, csrf_token, with_test_address
+from web.app import create_app
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_REQUIRED = os.environ.get("GATEHOUSE_REQUIRE_REDIS") == "1"
+# Not a speed target: a bound that only a hang would exceed.
+HANG = 10
+
+
+def redis_reachable() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not redis_reachable():
+        message = f"Redis is not reachable at {REDIS_URL}"
+        if REDIS_REQUIRED:
+            pytest.fail(message + " (GATEHOUSE_REQUIRE_REDIS=1)")
+        pytest.skip(message)
+    return REDIS_URL
+
+
+def fresh_address() -> str:
+    """A documentation-range address per test: keys in Redis outlive a test run."""
+    return f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+async def apps(
+    stack: AsyncExitStack, count: int, web_database: str, tmp_path: Path, **settings: object
+) -> list[Quart]:
+    made = []
+    for _ in range(count):
+        app = with_test_address(
+            create_app(
+                load_settings(
+                    GATEHOUSE_ENV="test",
+                    DATABASE_URL=web_database,
+                    SECRET_KEY="s" * 40,
+                    INSTANCE_PATH=tmp_path,
+                    TRUSTED_PROXY_HOPS=1,
+                    **settings,
+                )
+            )
+        )
+        await stack.enter_async_context(app.test_app())
+        made.append(app)
+    return made
+
+
+async def attempt(client: QuartClient, login: str, password: str, address: str) -> Response:
+    token = await csrf_token(client)
+    return await client.post(
+        "/",
+        form={"login": login, "password": password, "csrf_token": token},
+        headers={"X-Forwarded-For": address},
+    )
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[AsyncExitStack]:
+    async with AsyncExitStack() as opened:
+        yield opened
+
+
+async def test_two_app_instances_share_one_per_address_limit(
+    stack: AsyncExitStack, redis_url: str, web_database: str, tmp_path: Path
+) -> None:
+    first, second = await apps(
+        stack, 2, web_database, tmp_path, REDIS_URL=redis_url, SIGNIN_IP_LIMIT=2
+    )
+    address, login = fresh_address(), unique_name("nobody")
+    a, b = first.test_client(), second.test_client()
+    assert (await attempt(a, login, "y", address)).status_code == 400
+    assert (await attempt(b, login, "y", address)).status_code == 400
+    assert (await attempt(a, login, "y", address)).status_code == 429
+    assert (await attempt(b, login, "y", address)).status_code == 429
+
+
+async def test_two_app_instances_share_the_failed_sign_in_count(
+    stack: AsyncExitStack, redis_url: str, web_database: str, tmp_path: Path, account: Account
+) -> None:
+    first, second = await apps(
+        stack, 2, web_database, tmp_path, REDIS_URL=redis_url, SIGNIN_FAILURE_LIMIT=2
+    )
+    a, b = first.test_client(), second.test_client()
+    assert (await attempt(a, account.user.username, "wrong", fresh_address())).status_code == 400
+    assert (await attempt(b, account.user.username, "wrong", fresh_address())).status_code == 400
+    locked = await attempt(a, account.user.username, account.password, fresh_address())
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    redis.Redis.from_url(redis_url).delete(f"gatehouse:throttle:signin:{account.user.username}")
+
+
+async def test_with_redis_down_requests_are_answered_quickly_and_still_limited(
+    stack: AsyncExitStack, web_database: str, tmp_path: Path
+) -> None:
+    (app,) = await apps(
+        stack, 1, web_database, tmp_path, REDIS_URL="redis://127.0.0.1:1/0", SIGNIN_IP_LIMIT=2
+    )
+    client = app.test_client()
+    address = fresh_address()
+    async with asyncio.timeout(HANG):
+        statuses = [(await attempt(client, "x", "y", address)).status_code for _ in range(3)]
+    assert statuses == [400, 400, 429]
+
+
+@pytest.fixture
+async def silent_redis() -> AsyncIterator[str]:
+    """A server that accepts connections and never answers: Redis hung, not down."""
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(-1)
+        writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"redis://127.0.0.1:{port}/0"
+    server.close()
+
+
+async def test_with_redis_hung_a_request_still_gets_an_answer(
+    stack: AsyncExitStack, web_database: str, tmp_path: Path, silent_redis: str
+) -> None:
+    (app,) = await apps(stack, 1, web_database, tmp_path, REDIS_URL=silent_redis)
+    client = app.test_client()
+    async with asyncio.timeout(HANG):
+        response = await attempt(client, "x", "y", fresh_address())
+    assert response.status_code == 400

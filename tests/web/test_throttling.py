@@ -1,0 +1,172 @@
+"""Rate limits and sign-in throttling, each on an app with small limits of its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import pytest
+from quart import Quart, Response
+from quart.testing import QuartClient
+
+from infrastructure.settings import load_settings
+from tests.web.conftest import Account, csrf_token, with_test_address
+from web.app import create_app
+from web.throttling import EXEMPT
+
+AppMaker = Callable[..., AbstractAsyncContextManager[Quart]]
+
+
+@pytest.fixture
+def make_app(web_database: str, tmp_path: Path) -> AppMaker:
+    """An app on the shared test database with the given settings; generous defaults."""
+
+    @asynccontextmanager
+    async def make(**overrides: object) -> AsyncIterator[Quart]:
+        settings = {
+            "GATEHOUSE_ENV": "test",
+            "DATABASE_URL": web_database,
+            "SECRET_KEY": "s" * 40,
+            "INSTANCE_PATH": tmp_path,
+            "REQUEST_IP_LIMIT": 10_000,
+            "SIGNIN_IP_LIMIT": 10_000,
+            "REGISTER_IP_LIMIT": 10_000,
+        } | overrides
+        app = with_test_address(create_app(load_settings(**settings)))
+        async with app.test_app():
+            yield app
+
+    return make
+
+
+async def attempt(client: QuartClient, login: str, password: str, **headers: str) -> Response:
+    token = await csrf_token(client)
+    return await client.post(
+        "/", form={"login": login, "password": password, "csrf_token": token}, headers=headers
+    )
+
+
+async def test_sign_ins_beyond_the_per_address_limit_get_a_429_page_with_retry_after(
+    make_app: AppMaker,
+) -> None:
+    async with make_app(SIGNIN_IP_LIMIT=3) as app:
+        client = app.test_client()
+        statuses = [
+            (await attempt(client, "nobody", "wrong password")).status_code for _ in range(4)
+        ]
+        over = await attempt(client, "nobody", "wrong password")
+    assert statuses == [400, 400, 400, 429]
+    assert over.status_code == 429
+    assert int(over.headers["Retry-After"]) > 0
+    assert "Too many requests" in await over.get_data(as_text=True)
+
+
+async def test_failed_sign_ins_lock_an_account_name_known_or_not_alike(
+    make_app: AppMaker, account: Account
+) -> None:
+    async with make_app(SIGNIN_FAILURE_LIMIT=3) as app:
+        client = app.test_client()
+        for login in (account.user.username, "no-such-person"):
+            for _ in range(3):
+                assert (await attempt(client, login, "wrong password")).status_code == 400
+        known = await attempt(client, account.user.username.upper(), account.password)
+        unknown = await attempt(client, "no-such-person", account.password)
+    for response in (known, unknown):
+        assert response.status_code == 429
+        assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
+    assert await known.get_data(as_text=True) == await unknown.get_data(as_text=True)
+
+
+async def test_a_successful_sign_in_clears_earlier_failures(
+    make_app: AppMaker, account: Account
+) -> None:
+    async with make_app(SIGNIN_FAILURE_LIMIT=3) as app:
+        client = app.test_client()
+        for _ in range(2):
+            await attempt(client, account.user.username, "wrong password")
+        assert (await attempt(client, account.user.username, account.password)).status_code == 303
+        for _ in range(2):
+            await attempt(client, account.user.username, "wrong password")
+        assert (await attempt(client, account.user.username, account.password)).status_code == 303
+
+
+async def test_registrations_are_limited_per_address(make_app: AppMaker) -> None:
+    async with make_app(REGISTER_IP_LIMIT=2) as app:
+        client = app.test_client()
+        statuses = []
+        for _ in range(3):
+            token = await csrf_token(client, "/register/")
+            response = await client.post("/register/", form={"csrf_token": token})
+            statuses.append(response.status_code)
+        form_page = await client.get("/register/")
+    assert statuses == [422, 422, 429]
+    assert form_page.status_code == 200
+
+
+async def test_a_spoofed_x_forwarded_for_is_ignored_by_default(make_app: AppMaker) -> None:
+    async with make_app(SIGNIN_IP_LIMIT=2) as app:
+        client = app.test_client()
+        statuses = [
+            (await attempt(client, "x", "y", **{"X-Forwarded-For": f"203.0.113.{n}"})).status_code
+            for n in range(3)
+        ]
+    assert statuses == [400, 400, 429]
+
+
+async def test_with_a_trusted_proxy_each_forwarded_address_has_its_own_limit(
+    make_app: AppMaker,
+) -> None:
+    async with make_app(SIGNIN_IP_LIMIT=2, TRUSTED_PROXY_HOPS=1) as app:
+        client = app.test_client()
+        spoofed_then_real = {"X-Forwarded-For": "198.51.100.7, 203.0.113.9"}
+        first = [
+            (await attempt(client, "x", "y", **spoofed_then_real)).status_code for _ in range(3)
+        ]
+        other = await attempt(client, "x", "y", **{"X-Forwarded-For": "203.0.113.10"})
+    assert first == [400, 400, 429]
+    assert other.status_code == 400
+
+
+async def test_every_route_is_rate_limited_unless_listed_as_exempt(make_app: AppMaker) -> None:
+    async with make_app(REQUEST_IP_LIMIT=2) as app:
+        paths = {
+            rule.rule: rule.endpoint
+            for rule in app.url_map.iter_rules()
+            if "GET" in (rule.methods or set()) and "<" not in rule.rule
+        }
+        assert set(paths.values()) >= {"public.home", "users.members", "health.alive"}
+        for path, endpoint in paths.items():
+            client = app.test_client()
+            statuses = [(await client.get(path)).status_code for _ in range(3)]
+            if endpoint in EXEMPT:
+                assert 429 not in statuses, path
+            else:
+                assert statuses[-1] == 429, path
+        static = await app.test_client().get("/static/css/style.css")
+        assert static.status_code == 200
+
+
+async def test_production_adds_hsts_and_secure_cookies(
+    make_app: AppMaker, account: Account
+) -> None:
+    async with make_app(GATEHOUSE_ENV="production") as app:
+        client = app.test_client()
+        page = await client.get("/", scheme="https")
+        token = await csrf_token(client)
+        response = await client.post(
+            "/",
+            form={
+                "login": account.user.username,
+                "password": account.password,
+                "csrf_token": token,
+            },
+            scheme="https",
+            headers={"Referer": "https://localhost/"},
+        )
+    assert "max-age=" in page.headers["Strict-Transport-Security"]
+    cookies = response.headers.getlist("Set-Cookie")
+    auth = next(c for c in cookies if c.startswith("gatehouse_auth="))
+    assert "Secure" in auth
+    assert "HttpOnly" in auth
+    assert "SameSite=Lax" in auth
