@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from application.event_bus import EventBus
 from infrastructure.db import migrations
 from infrastructure.db.engine import make_engine
-from infrastructure.db.tables import roles, user_roles, users
+from infrastructure.db.tables import audit_events, roles, sessions, user_roles, users
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -67,8 +67,10 @@ async def throwaway_postgres(prefix: str) -> AsyncIterator[str]:
 
 
 async def empty_tables(engine: AsyncEngine) -> None:
-    """Remove every user and every role but the built-in one."""
+    """Remove every session, audit entry, user and role but the built-in one."""
     async with engine.begin() as connection:
+        await connection.execute(delete(audit_events))
+        await connection.execute(delete(sessions))
         await connection.execute(delete(user_roles))
         await connection.execute(delete(users))
         await connection.execute(delete(roles).where(roles.c.name != "admin"))
@@ -109,7 +111,7 @@ async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 async def clean_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
-    """The session's engine; every user and non-built-in role is removed afterwards."""
+    """The session's engine; every row but the built-in role is removed afterwards."""
     yield engine
     await empty_tables(engine)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,18 +119,24 @@ async def test_every_domain_error_becomes_a_styled_page_not_a_500(
 
 
 def routes(app: Quart, method: str) -> list[str]:
+    """Every path serving ``method``, with sample values in its variable parts."""
     return sorted(
-        rule.rule
+        SAMPLE.sub(lambda m: SAMPLES.get(m.group(1), "sample"), rule.rule)
         for rule in app.url_map.iter_rules()
-        if method in (rule.methods or set()) and "<" not in rule.rule
+        if method in (rule.methods or set()) and rule.endpoint not in TEST_ENDPOINTS
     )
+
+
+SAMPLE = re.compile(r"<(?:(\w+):)?\w+>")
+SAMPLES = {"uuid": str(uuid.uuid4()), "int": "1"}
+TEST_ENDPOINTS = {"raise_error", "crash", "static"}
 
 
 async def test_every_state_changing_route_refuses_a_post_without_a_csrf_token(
     raising_app: Quart,
 ) -> None:
     posted = routes(raising_app, "POST")
-    assert posted, "no POST routes found"
+    assert "/users/me/sessions/revoke-others" in posted
     for path in posted:
         client = raising_app.test_client()
         await client.get("/")
@@ -136,12 +144,19 @@ async def test_every_state_changing_route_refuses_a_post_without_a_csrf_token(
         assert response.status_code == 400, path
 
 
-async def test_every_members_area_route_sends_signed_out_visitors_to_sign_in(
-    raising_app: Quart,
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_every_members_and_admin_route_sends_signed_out_visitors_to_sign_in(
+    raising_app: Quart, method: str
 ) -> None:
-    guarded = [path for path in routes(raising_app, "GET") if path.startswith("/users/")]
-    assert guarded, "no /users/ routes found"
+    guarded = [
+        path for path in routes(raising_app, method) if path.startswith(("/users/", "/admin/"))
+    ]
+    assert guarded, f"no {method} routes under /users/ or /admin/"
     for path in guarded:
-        response = await raising_app.test_client().get(path)
+        client = raising_app.test_client()
+        page = await (await client.get("/")).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token
+        response = await client.open(path, method=method, form={"csrf_token": token.group(1)})
         assert response.status_code == 303, path
-        assert response.headers["Location"].startswith("/?next=/users/"), path
+        assert response.headers["Location"].startswith("/?next=/"), path

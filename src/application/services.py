@@ -19,6 +19,7 @@ from application.commands import (
 from application.event_bus import EventBus
 from application.results import CurrentSession, MemberPage, SessionView, SignedIn, UserDetail
 from application.unit_of_work import UnitOfWork
+from domain import events
 from domain.ports import Clock, LoginThrottle, PasswordHasher
 from domain.sessions import SessionPolicy
 
@@ -81,6 +82,19 @@ class Services:
         return await sessions.revoke_other_sessions(
             user_id, keep, uow=self.uow_factory(), clock=self.clock, client_ip=client.ip
         )
+
+    async def end_all_sessions(self, event: events.Event) -> None:
+        """Handler: a deactivated account keeps no live session."""
+        user_id = getattr(event, "user_id", None)
+        if user_id is not None:
+            await sessions.revoke_other_sessions(
+                user_id,
+                None,
+                uow=self.uow_factory(),
+                clock=self.clock,
+                client_ip=None,
+                reason="account deactivated",
+            )
 
     async def list_members(self, query: ListMembers) -> MemberPage:
         return await members.list_members(query, uow=self.uow_factory())

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from application.event_bus import EventBus
 from application.handlers import subscribe_defaults
 from application.services import Services
+from domain import events
 from domain.ports import LoginThrottle
 from domain.sessions import SessionPolicy
 from infrastructure.clock import SystemClock
@@ -58,6 +59,7 @@ def build_runtime(settings: Settings) -> Runtime:
         throttle=login_throttle(settings, guard),
         session_policy=session_policy(settings),
     )
+    bus.subscribe(events.UserDeactivated, services.end_all_sessions)
     store: RateLimiterStoreABC = PruningMemoryStore()
     if guard is not None:
         store = GuardedRedisStore(guard, PruningMemoryStore())

@@ -1,17 +1,28 @@
-"""Fixtures of the integration tests: units of work on the real databases, recorded events."""
+"""Fixtures of the integration tests: units of work on the real databases, recorded events,
+counted SQL statements and a client of the real Redis."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.event_bus import EventBus
 from domain import events
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.redis_guard import make_redis
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_REQUIRED = os.environ.get("GATEHOUSE_REQUIRE_REDIS") == "1"
 
 
 @pytest.fixture
@@ -30,3 +41,35 @@ def published(bus: EventBus) -> list[events.Event]:
 
     bus.subscribe(events.Event, record)
     return received
+
+
+@contextmanager
+def statements_on(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements sent through ``engine`` while the block runs."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(args[2])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[aioredis.Redis]:
+    """A client of the real Redis; skipped (or failed, when Redis is required) if no
+    server answers."""
+    client = make_redis(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisError, OSError, TimeoutError) as error:
+        await client.aclose()
+        message = f"Redis is not reachable at {REDIS_URL} ({error})"
+        if REDIS_REQUIRED:
+            pytest.fail(message + " (GATEHOUSE_REQUIRE_REDIS=1)")
+        pytest.skip(message)
+    yield client
+    await client.aclose()

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.roles import ADMIN, Role
 from domain.users import User
 from tests.conftest import unique_name
 from tests.integration.builders import a_user, snapshot
-from tests.integration.conftest import UowFactory
+from tests.integration.conftest import UowFactory, statements_on
 
 BERLIN_SUMMER = timezone(timedelta(hours=2))
-
-
-@contextmanager
-def statements_on(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The SQL statements sent through ``engine`` while the block runs."""
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(args[2])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def store(new_uow: UowFactory, *users: User) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from application.commands import RegisterUser
+from application.commands import Client, RegisterUser, SignIn
 from application.results import UserDetail
 
 PASSWORD = "correct horse battery staple"
+WRONG = "wrong horse battery staple"
+CLIENT = Client(ip="203.0.113.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
 
 SignUp = Callable[..., Awaitable[UserDetail]]
 
@@ -19,3 +21,10 @@ def registration(
     return RegisterUser(
         username=username, email=email or f"{username}@example.com", password=password
     )
+
+
+def credentials(
+    login: str = "alice", password: str = PASSWORD, *, remember: bool = False
+) -> SignIn:
+    """A sign-in as ``login`` from ``CLIENT``."""
+    return SignIn(login=login, password=password, remember=remember, client=CLIENT)

@@ -1,0 +1,109 @@
+"""Failed sign-ins are counted per login; past the limit, sign-in is refused unchecked."""
+
+from __future__ import annotations
+
+import pytest
+
+from application.services import Services
+from domain import errors, events
+from tests.fakes import FakeClock, FakeLoginThrottle, FakePasswordHasher, FakeState, RecordingBus
+from tests.unit.application.helpers import CLIENT, PASSWORD, WRONG, SignUp, credentials
+
+LIMIT = 5
+
+
+@pytest.fixture
+def throttle(services: Services) -> FakeLoginThrottle:
+    assert isinstance(services.throttle, FakeLoginThrottle)
+    assert (services.throttle.max_failures, services.throttle.wait) == (LIMIT, 900)
+    return services.throttle
+
+
+async def fail(services: Services, login: str, times: int = 1) -> None:
+    for _ in range(times):
+        with pytest.raises(errors.InvalidCredentials):
+            await services.sign_in(credentials(login, WRONG))
+
+
+@pytest.mark.parametrize("login", ["alice", "nobody"], ids=["existing-account", "unknown-login"])
+async def test_after_five_failures_the_sixth_attempt_is_refused_without_hashing(
+    services: Services,
+    hasher: FakePasswordHasher,
+    throttle: FakeLoginThrottle,
+    sign_up: SignUp,
+    login: str,
+) -> None:
+    await sign_up("alice")
+    await fail(services, login, LIMIT)
+    work_before = hasher.work_done
+    with pytest.raises(errors.TooManyAttempts) as refused:
+        await services.sign_in(credentials(login, WRONG))
+    assert refused.value.retry_after == 900
+    assert hasher.work_done == work_before
+
+
+async def test_the_correct_password_is_refused_too_while_locked(
+    services: Services, state: FakeState, throttle: FakeLoginThrottle, sign_up: SignUp
+) -> None:
+    alice = await sign_up("alice")
+    await fail(services, "alice", LIMIT)
+    with pytest.raises(errors.TooManyAttempts):
+        await services.sign_in(credentials("alice", PASSWORD))
+    assert state.sessions == {}
+    assert state.users[alice.id].last_login_at is None
+
+
+async def test_a_successful_sign_in_before_the_limit_resets_the_count(
+    services: Services, throttle: FakeLoginThrottle, sign_up: SignUp
+) -> None:
+    await sign_up("alice")
+    await fail(services, "alice", LIMIT - 1)
+    await services.sign_in(credentials("alice"))
+    await fail(services, "alice", LIMIT)
+    with pytest.raises(errors.TooManyAttempts):
+        await services.sign_in(credentials("alice"))
+
+
+async def test_the_lock_ignores_letter_case_and_surrounding_spaces_of_the_login(
+    services: Services, throttle: FakeLoginThrottle, sign_up: SignUp
+) -> None:
+    await sign_up("alice")
+    for typed in ["Alice", "ALICE", "  alice", "aLiCe  ", "alice"]:
+        await fail(services, typed)
+    with pytest.raises(errors.TooManyAttempts):
+        await services.sign_in(credentials(" ALICE "))
+
+
+async def test_a_locked_login_does_not_lock_anyone_else(
+    services: Services, throttle: FakeLoginThrottle, sign_up: SignUp
+) -> None:
+    await sign_up("alice")
+    bob = await sign_up("bob")
+    await fail(services, "alice", LIMIT)
+    signed = await services.sign_in(credentials("bob"))
+    assert signed.user.id == bob.id
+
+
+async def test_a_throttled_attempt_is_published_and_audited_with_the_clients_ip(
+    services: Services,
+    state: FakeState,
+    bus: RecordingBus,
+    clock: FakeClock,
+    throttle: FakeLoginThrottle,
+    sign_up: SignUp,
+) -> None:
+    await sign_up("alice")
+    await fail(services, "alice", LIMIT)
+    bus.published.clear()
+    audited = len(state.audit)
+
+    with pytest.raises(errors.TooManyAttempts):
+        await services.sign_in(credentials("Alice"))
+
+    assert bus.published == [
+        events.SignInThrottled(occurred_at=clock.now(), login="Alice", retry_after=900)
+    ]
+    assert len(state.audit) == audited + 1
+    entry = state.audit[-1]
+    assert (entry.event_type, entry.user_id, entry.ip) == ("SignInThrottled", None, CLIENT.ip)
+    assert entry.details == {"login": "Alice", "retry_after": "900"}
