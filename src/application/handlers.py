@@ -20,6 +20,10 @@ SECURITY_EVENTS: tuple[type[events.Event], ...] = (
     events.RoleRevoked,
     events.UserActivated,
     events.UserDeactivated,
+    events.UserLoggedOut,
+    events.SessionRevoked,
+    events.SignInThrottled,
+    events.RequestsThrottled,
 )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from application import accounts, members, sessions
+from application import accounts, audit, members, sessions
 from application.commands import (
     Authenticate,
     Client,
@@ -95,6 +95,13 @@ class Services:
                 client_ip=None,
                 reason="account deactivated",
             )
+
+    async def record_throttled_request(
+        self, endpoint: str, client: Client, user_id: UUID | None
+    ) -> None:
+        await audit.record_throttled_request(
+            endpoint, client, user_id, uow=self.uow_factory(), clock=self.clock
+        )
 
     async def list_members(self, query: ListMembers) -> MemberPage:
         return await members.list_members(query, uow=self.uow_factory())

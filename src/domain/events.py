@@ -87,3 +87,11 @@ class SignInThrottled(Event):
 
     login: str
     retry_after: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestsThrottled(Event):
+    """A client went over a per-address rate limit on ``endpoint``."""
+
+    endpoint: str
+    user_id: UUID | None = None

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from uuid import UUID
 
-from quart import Quart, Response, render_template, request
+from quart import Quart, Response, current_app, g, render_template, request
 from quart_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
+from web.client import client
+from web.runtime import services
+from web.throttling import OncePerWindow
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +76,29 @@ async def error_page(status: int, message: str | None = None) -> Response:
     return response
 
 
+THROTTLE_AUDIT = "gatehouse.throttle_audit"
+
+
+async def _audit_throttled() -> None:
+    """Log every rejection; store the first per address and page each minute."""
+    endpoint, who = request.endpoint or request.path, client()
+    logger.warning("rate limit exceeded on %s by %s", endpoint, who.ip)
+    once: OncePerWindow = current_app.extensions[THROTTLE_AUDIT]
+    if once.first(f"{who.ip}|{endpoint}"):
+        try:
+            await services().record_throttled_request(endpoint, who, _viewer_id())
+        except errors.DomainError:
+            logger.exception("could not record a throttled request")
+
+
+def _viewer_id() -> UUID | None:
+    viewer = getattr(g, "viewer", None)
+    return None if viewer is None else viewer.id
+
+
 def register_error_handlers(app: Quart) -> None:
+    app.extensions[THROTTLE_AUDIT] = OncePerWindow(60)
+
     @app.errorhandler(CSRFError)
     async def csrf_failed(error: CSRFError) -> Response:
         return await error_page(400, CSRF_MESSAGE)
@@ -84,7 +110,7 @@ def register_error_handlers(app: Quart) -> None:
             if name in KEPT_HEADERS:
                 response.headers[name] = value
         if error.code == 429:
-            logger.warning("rate limit exceeded on %s", request.endpoint)
+            await _audit_throttled()
         return response
 
     @app.errorhandler(errors.DomainError)

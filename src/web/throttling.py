@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +15,7 @@ from quart_rate_limiter.store import RateLimiterStoreABC
 from web.client import client_key
 
 F = TypeVar("F", bound=Callable[..., object])
+PRUNE_AT = 10_000
 LIMITS_KEY = "GATEHOUSE_RATE_LIMITS"
 LIMITED = "_gatehouse_rate_limit"
 # Endpoints no limit applies to: probes must answer a load balancer however often it
@@ -70,3 +72,22 @@ def register_rate_limits(app: Quart, store: RateLimiterStoreABC, limits: dict[st
     default = ConfiguredLimit("request")
     default.skip_function = _exempt
     RateLimiter(app, key_function=client_key, store=store, default_limits=[default])
+
+
+class OncePerWindow:
+    """True the first time a key is seen in each window: keeps a flood of rejected
+    requests from becoming a flood of audit rows."""
+
+    def __init__(self, seconds: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds
+        self._monotonic = monotonic
+        self._until: dict[str, float] = {}
+
+    def first(self, key: str) -> bool:
+        now = self._monotonic()
+        if self._until.get(key, 0.0) > now:
+            return False
+        if len(self._until) > PRUNE_AT:
+            self._until = {k: v for k, v in self._until.items() if v > now}
+        self._until[key] = now + self._seconds
+        return True

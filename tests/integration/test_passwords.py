@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from passlib.hash import bcrypt
 
@@ -110,3 +112,27 @@ async def test_an_unreadable_stored_hash_does_not_verify(
 
     assert verification.ok is False
     assert verification.upgraded is None
+
+
+async def test_hashing_and_verifying_run_off_the_event_loop_thread() -> None:
+    """A flood of sign-ins must not stall other requests: the work runs in a worker."""
+    context = make_context(fast=True)
+    threads: list[str] = []
+    original_hash, original_verify = context.hash, context.verify_and_update
+
+    def spy_hash(secret: str, **kwargs: object) -> str:
+        threads.append(threading.current_thread().name)
+        return original_hash(secret, **kwargs)
+
+    def spy_verify(secret: str, stored: str, **kwargs: object) -> tuple[bool, str | None]:
+        threads.append(threading.current_thread().name)
+        return original_verify(secret, stored, **kwargs)
+
+    context.hash = spy_hash  # type: ignore[method-assign]
+    context.verify_and_update = spy_verify  # type: ignore[method-assign]
+    hasher = PasslibPasswordHasher(context)
+    stored = await hasher.hash("off the loop please")
+    await hasher.verify("off the loop please", stored)
+    loop_thread = threading.current_thread().name
+    assert len(threads) == 2
+    assert loop_thread not in threads

@@ -6,6 +6,7 @@ import re
 
 from quart import Quart
 from quart.testing import QuartClient
+from sqlalchemy import event
 
 from application.commands import CreateUser
 from application.services import Services
@@ -155,3 +156,37 @@ async def test_the_sessions_page_needs_sign_in(client: QuartClient) -> None:
     response = await client.get("/users/me/sessions")
     assert response.status_code == 303
     assert response.headers["Location"] == "/?next=/users/me/sessions"
+
+
+async def test_signing_in_starts_a_new_csrf_secret(app: Quart, account: Account) -> None:
+    client = app.test_client()
+    before = await csrf_token(client)
+    await client.post(
+        "/",
+        form={"login": account.user.username, "password": account.password, "csrf_token": before},
+    )
+    stale = await client.post("/logout/", form={"csrf_token": before})
+    assert stale.status_code == 400
+    assert (await client.get("/users/")).status_code == 200
+
+
+async def test_a_signed_in_page_costs_one_query_for_the_session_and_user(
+    app: Quart, account: Account
+) -> None:
+    client = await signed_in_client(app, account)
+    engine = app.extensions["gatehouse.services"].uow_factory()._engine
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        response = await client.get("/about/")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    assert f"Signed in as <strong>{account.user.username}</strong>" in await response.get_data(
+        as_text=True
+    )
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1

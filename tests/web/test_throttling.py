@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from quart import Quart, Response
 from quart.testing import QuartClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from infrastructure.db.tables import audit_events
 from infrastructure.settings import load_settings
 from tests.web.conftest import Account, csrf_token, with_test_address
 from web.app import create_app
@@ -166,7 +169,22 @@ async def test_production_adds_hsts_and_secure_cookies(
         )
     assert "max-age=" in page.headers["Strict-Transport-Security"]
     cookies = response.headers.getlist("Set-Cookie")
-    auth = next(c for c in cookies if c.startswith("gatehouse_auth="))
-    assert "Secure" in auth
-    assert "HttpOnly" in auth
-    assert "SameSite=Lax" in auth
+    for name in ("gatehouse_auth=", "gatehouse_session="):
+        cookie = next(c for c in cookies if c.startswith(name))
+        assert "Secure" in cookie, name
+        assert "HttpOnly" in cookie, name
+        assert "SameSite=Lax" in cookie, name
+
+
+async def test_going_over_a_limit_is_audited_once_a_minute_not_once_a_request(
+    make_app: AppMaker, web_engine: AsyncEngine
+) -> None:
+    async with make_app(REQUEST_IP_LIMIT=1) as app:
+        client = app.test_client()
+        statuses = [(await client.get("/about/")).status_code for _ in range(5)]
+    assert statuses == [200, 429, 429, 429, 429]
+    query = select(audit_events.c.event_type, audit_events.c.ip, audit_events.c.details)
+    async with web_engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    assert [(row.event_type, row.ip) for row in rows] == [("RequestsThrottled", "127.0.0.1")]
+    assert rows[0].details == {"endpoint": "public.about"}
