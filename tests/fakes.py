@@ -11,7 +11,16 @@ from application.services import Services
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
 from domain.audit import AuditEntry
-from domain.ports import Clock, LoginThrottle, PasswordHasher, Verification
+from domain.ports import (
+    Clock,
+    LoginThrottle,
+    Mailer,
+    MailMessage,
+    MailTemplates,
+    PasswordHasher,
+    ResetTokens,
+    Verification,
+)
 from domain.repositories import (
     AuditLog,
     Member,
@@ -245,6 +254,50 @@ class FakeLoginThrottle(LoginThrottle):
         self.failures.pop(key, None)
 
 
+class FakeResetTokens(ResetTokens):
+    """``user-id.issued.password-hash.email``, unsigned: enough to show the use cases
+    refuse a token once the password or address changes, or after ``max_age``."""
+
+    def __init__(self, max_age: timedelta = timedelta(hours=1)) -> None:
+        self.max_age = max_age
+
+    def make_token(self, user: User, *, now: datetime) -> str:
+        return "|".join((str(user.id), now.isoformat(), user.password_hash.value, user.email.key))
+
+    def claimed_user(self, token: str) -> UUID | None:
+        try:
+            return UUID(token.split("|")[0])
+        except ValueError:
+            return None
+
+    def check_token(self, user: User, token: str, *, now: datetime) -> bool:
+        parts = token.split("|")
+        if len(parts) != 4:
+            return False
+        user_id, issued, password_hash, email = parts
+        fresh = now - datetime.fromisoformat(issued) <= self.max_age
+        current = (user_id, password_hash, email) == (
+            str(user.id),
+            user.password_hash.value,
+            user.email.key,
+        )
+        return fresh and current
+
+
+class RecordingMailer(Mailer):
+    def __init__(self) -> None:
+        self.sent: list[MailMessage] = []
+
+    async def send(self, message: MailMessage) -> None:
+        self.sent.append(message)
+
+
+class PlainMailTemplates(MailTemplates):
+    def render(self, template: str, to: str, **values: object) -> MailMessage:
+        body = " ".join(f"{key}={value}" for key, value in sorted(values.items()))
+        return MailMessage(to=to, subject=template, text=body, html=f"<p>{body}</p>")
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Commits into shared dictionaries; counts commits and rollbacks."""
 
@@ -314,5 +367,7 @@ def fake_services() -> tuple[Services, FakeState, RecordingBus]:
         bus=bus,
         throttle=FakeLoginThrottle(),
         session_policy=SESSION_POLICY,
+        tokens=FakeResetTokens(),
+        reset_throttle=FakeLoginThrottle(max_failures=3, wait=3600),
     )
     return services, state, bus

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain import password_policy
@@ -57,4 +59,43 @@ class Client(BaseModel):
 
 class SignIn(Authenticate):
     remember: bool = False
+    client: Client = Client()
+
+
+class UpdateProfile(BaseModel):
+    """New names and address for ``user_id``; the current password is needed only when
+    the address changes (an address is how an account is recovered)."""
+
+    model_config = _STRICT
+
+    user_id: UUID
+    first_name: str = Field(default="", max_length=30)
+    last_name: str = Field(default="", max_length=30)
+    email: str = Field(min_length=1, max_length=254)
+    current_password: str = Field(default="", max_length=password_policy.MAX_LENGTH, repr=False)
+    client: Client = Client()
+
+
+class ChangePassword(BaseModel):
+    model_config = _STRICT
+
+    user_id: UUID
+    session_id: UUID | None = None
+    current_password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
+    new_password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
+    client: Client = Client()
+
+
+class RequestPasswordReset(BaseModel):
+    model_config = _STRICT
+
+    email: str = Field(min_length=1, max_length=254)
+    client: Client = Client()
+
+
+class ResetPassword(BaseModel):
+    model_config = _STRICT
+
+    token: str = Field(min_length=1, max_length=512, repr=False)
+    new_password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
     client: Client = Client()

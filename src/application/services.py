@@ -6,21 +6,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from application import accounts, audit, members, sessions
+from application import accounts, audit, members, password_reset, profile, sessions
 from application.commands import (
     Authenticate,
+    ChangePassword,
     Client,
     CreateUser,
     ListMembers,
     ListUsers,
     RegisterUser,
+    RequestPasswordReset,
+    ResetPassword,
     SignIn,
+    UpdateProfile,
 )
 from application.event_bus import EventBus
 from application.results import CurrentSession, MemberPage, SessionView, SignedIn, UserDetail
 from application.unit_of_work import UnitOfWork
 from domain import events
-from domain.ports import Clock, LoginThrottle, PasswordHasher
+from domain.ports import Clock, LoginThrottle, PasswordHasher, ResetTokens
 from domain.sessions import SessionPolicy
 
 
@@ -34,6 +38,8 @@ class Services:
     bus: EventBus
     throttle: LoginThrottle
     session_policy: SessionPolicy
+    tokens: ResetTokens
+    reset_throttle: LoginThrottle
 
     async def register(self, cmd: RegisterUser) -> UserDetail:
         return await accounts.register(
@@ -101,6 +107,39 @@ class Services:
     ) -> None:
         await audit.record_throttled_request(
             endpoint, client, user_id, uow=self.uow_factory(), clock=self.clock
+        )
+
+    async def update_profile(self, cmd: UpdateProfile) -> UserDetail:
+        return await profile.update_profile(
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            clock=self.clock,
+            throttle=self.throttle,
+        )
+
+    async def change_password(self, cmd: ChangePassword) -> int:
+        return await profile.change_password(
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            clock=self.clock,
+            throttle=self.throttle,
+        )
+
+    async def request_password_reset(self, cmd: RequestPasswordReset) -> None:
+        await password_reset.request_password_reset(
+            cmd, uow=self.uow_factory(), clock=self.clock, throttle=self.reset_throttle
+        )
+
+    async def check_reset_token(self, token: str) -> None:
+        await password_reset.check_reset_token(
+            token, uow=self.uow_factory(), tokens=self.tokens, clock=self.clock
+        )
+
+    async def reset_password(self, cmd: ResetPassword) -> None:
+        await password_reset.reset_password(
+            cmd, uow=self.uow_factory(), hasher=self.hasher, tokens=self.tokens, clock=self.clock
         )
 
     async def list_members(self, query: ListMembers) -> MemberPage:

@@ -117,3 +117,18 @@ class TooManyAttempts(DomainError):
     def __init__(self, retry_after: int = 60, message: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
+
+
+class InvalidResetToken(DomainError):
+    """Expired, already used, altered or unknown: deliberately one error for all."""
+
+    code = "invalid_reset_token"
+    default_message = (
+        "This reset link cannot be used: it has expired, has been used already, or is "
+        "incomplete. Links work once, for a limited time. Ask for a new one below."
+    )
+
+
+class SamePassword(ValidationFailed):
+    code = "same_password"
+    default_message = "Choose a password different from your current one."

@@ -35,13 +35,19 @@ class LoginFailed(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PasswordChanged(Event):
+    """The password was replaced; ``via`` is ``change`` (knowing the old one) or ``reset``."""
+
     user_id: UUID
+    via: str = "change"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PasswordResetRequested(Event):
-    user_id: UUID
+    """Someone asked for a reset link for ``email``; ``user_id`` is None when no active
+    account has that address (recorded all the same, so both cases cost the same)."""
+
     email: str
+    user_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,3 +101,9 @@ class RequestsThrottled(Event):
 
     endpoint: str
     user_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProfileUpdated(Event):
+    user_id: UUID
+    changed: str  # the names of the fields that changed, comma-separated

@@ -5,7 +5,9 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
+from domain.users import User
 from domain.values import PasswordHash
 
 
@@ -50,3 +52,41 @@ class LoginThrottle(abc.ABC):
     @abc.abstractmethod
     async def reset(self, key: str) -> None:
         """Forget the failures, after a successful sign-in."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailMessage:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+class Mailer(abc.ABC):
+    """Delivers mail. Adapters decide how (a file in development, SMTP in production)."""
+
+    @abc.abstractmethod
+    async def send(self, message: MailMessage) -> None:
+        """Deliver or raise; retrying is the caller's choice."""
+
+
+class MailTemplates(abc.ABC):
+    """Turns a named template and its values into a message's subject and bodies."""
+
+    @abc.abstractmethod
+    def render(self, template: str, to: str, **values: object) -> MailMessage: ...
+
+
+class ResetTokens(abc.ABC):
+    """Signed, expiring password-reset tokens bound to the account's current state, so a
+    token dies once the password (or the address) changes; no table needed."""
+
+    @abc.abstractmethod
+    def make_token(self, user: User, *, now: datetime) -> str: ...
+
+    @abc.abstractmethod
+    def claimed_user(self, token: str) -> UUID | None:
+        """Whose token this says it is, unverified: only to look the account up."""
+
+    @abc.abstractmethod
+    def check_token(self, user: User, token: str, *, now: datetime) -> bool: ...

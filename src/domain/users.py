@@ -66,9 +66,31 @@ class User:
         """Store a stronger hash of the same password; no event, nothing else changes."""
         self.password_hash = password_hash
 
-    def change_password(self, password_hash: PasswordHash, *, now: datetime) -> None:
+    def change_password(
+        self, password_hash: PasswordHash, *, now: datetime, via: str = "change"
+    ) -> None:
         self.password_hash = password_hash
-        self.events.append(events.PasswordChanged(occurred_at=now, user_id=self.id))
+        self.events.append(events.PasswordChanged(occurred_at=now, user_id=self.id, via=via))
+
+    def update_profile(
+        self, *, first_name: str, last_name: str, email: EmailAddress, now: datetime
+    ) -> None:
+        """Replace the names and the address; records ``ProfileUpdated`` naming what
+        changed, or nothing when nothing did."""
+        changed = [
+            name
+            for name, old, new in (
+                ("first_name", self.first_name, first_name),
+                ("last_name", self.last_name, last_name),
+                ("email", self.email.value, email.value),
+            )
+            if old != new
+        ]
+        if changed:
+            self.first_name, self.last_name, self.email = first_name, last_name, email
+            self.events.append(
+                events.ProfileUpdated(occurred_at=now, user_id=self.id, changed=",".join(changed))
+            )
 
     def grant_role(self, name: str, *, now: datetime) -> None:
         role = role_name(name)

@@ -50,6 +50,28 @@ class Settings(BaseSettings):
     request_ip_limit: int = Field(default=300, ge=1, validation_alias="REQUEST_IP_LIMIT")
     trusted_proxy_hops: int = Field(default=0, ge=0, le=10, validation_alias="TRUSTED_PROXY_HOPS")
 
+    public_url: str = Field(default="http://127.0.0.1:8000", validation_alias="PUBLIC_URL")
+    password_reset_max_age: timedelta = Field(
+        default=timedelta(hours=1), gt=timedelta(0), validation_alias="PASSWORD_RESET_MAX_AGE"
+    )
+    reset_address_limit: int = Field(default=3, ge=1, validation_alias="RESET_ADDRESS_LIMIT")
+    reset_address_window: timedelta = Field(
+        default=timedelta(hours=1), gt=timedelta(0), validation_alias="RESET_ADDRESS_WINDOW"
+    )
+    reset_ip_limit: int = Field(default=10, ge=1, validation_alias="RESET_IP_LIMIT")
+    mail_from: str = Field(
+        default="Gatehouse <noreply@localhost>", min_length=3, validation_alias="MAIL_FROM"
+    )
+    mail_attempts: int = Field(default=3, ge=1, le=10, validation_alias="MAIL_ATTEMPTS")
+    smtp_host: str | None = Field(default=None, validation_alias="SMTP_HOST")
+    smtp_port: int = Field(default=587, ge=1, le=65535, validation_alias="SMTP_PORT")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", validation_alias="SMTP_SECURITY"
+    )
+    smtp_username: str | None = Field(default=None, validation_alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, validation_alias="SMTP_PASSWORD")
+    smtp_timeout: float = Field(default=10, gt=0, le=120, validation_alias="SMTP_TIMEOUT")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -68,12 +90,25 @@ class Settings(BaseSettings):
             raise ValueError("SESSION_IDLE_TIMEOUT must not exceed SESSION_LIFETIME")
         return self
 
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("use an absolute http:// or https:// address")
+        return value.rstrip("/")
+
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
         if self.env == "production" and self.secret_key is None:
             raise ValueError("SECRET_KEY must be set when GATEHOUSE_ENV=production")
         if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        return self
+
+    @model_validator(mode="after")
+    def _production_mails_over_smtp(self) -> Settings:
+        if self.env == "production" and not self.smtp_host:
+            raise ValueError("SMTP_HOST must be set when GATEHOUSE_ENV=production")
         return self
 
     @property
@@ -86,6 +121,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.instance_path / 'gatehouse.db').resolve()}"
+
+    @property
+    def mail_folder(self) -> Path:
+        """Where development mail is written."""
+        return self.instance_path / "mail"
 
     @property
     def effective_log_format(self) -> Literal["text", "json"]:

@@ -12,7 +12,7 @@ from application.services import Services
 from infrastructure.rate_limits import PruningMemoryStore, SwappableStore
 from infrastructure.settings import Settings
 from web.auth import register_auth
-from web.blueprints import health, public, users
+from web.blueprints import health, password_reset, public, users
 from web.bootstrap import Runtime, build_runtime
 from web.errors import register_error_handlers
 from web.headers import register_headers
@@ -88,6 +88,7 @@ def rate_limits(settings: Settings) -> dict[str, Limit]:
         "request": Limit(settings.request_ip_limit, timedelta(minutes=1)),
         "sign_in": Limit(settings.signin_ip_limit, timedelta(minutes=1)),
         "register": Limit(settings.register_ip_limit, timedelta(hours=1)),
+        "reset_request": Limit(settings.reset_ip_limit, timedelta(hours=1)),
     }
 
 
@@ -99,5 +100,10 @@ def register_csrf(app: Quart) -> None:
 
 
 def register_blueprints(app: Quart) -> None:
-    for blueprint in (public.blueprint, users.blueprint, health.blueprint):
+    for blueprint in (
+        public.blueprint,
+        password_reset.blueprint,
+        users.blueprint,
+        health.blueprint,
+    ):
         app.register_blueprint(blueprint)

@@ -76,6 +76,12 @@ async def end() -> None:
     g.viewer, g.session_id = None, None
 
 
+async def end_locally() -> None:
+    """Drop the cookie of a session that has already ended on the server."""
+    logout_user()
+    g.viewer, g.session_id = None, None
+
+
 def login_required(
     view: Callable[P, Awaitable[R]],
 ) -> Callable[P, Awaitable[R | ResponseReturnValue]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from quart_rate_limiter.store import RateLimiterStoreABC
 from redis import asyncio as aioredis
@@ -10,18 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.event_bus import EventBus
 from application.handlers import subscribe_defaults
+from application.mail import AccountMail
 from application.services import Services
 from domain import events
-from domain.ports import LoginThrottle
+from domain.ports import LoginThrottle, Mailer
 from domain.sessions import SessionPolicy
 from infrastructure.clock import SystemClock
 from infrastructure.db.engine import make_engine
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.mail import FolderMailer, JinjaMailTemplates, RetryingMailer, SmtpMailer
 from infrastructure.passwords import PasslibPasswordHasher, make_context
 from infrastructure.rate_limits import GuardedRedisStore, PruningMemoryStore
 from infrastructure.redis_guard import RedisGuard, make_redis
 from infrastructure.settings import Settings
 from infrastructure.throttle import MemoryLoginThrottle, RedisLoginThrottle
+from infrastructure.tokens import SignedResetTokens
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class Runtime:
     redis: aioredis.Redis | None = None
 
     async def close(self) -> None:
+        """Let background work (mail) finish, then close connections."""
+        await self.services.bus.drain()
         await self.engine.dispose()
         if self.redis is not None:
             await self.redis.aclose()
@@ -51,30 +57,53 @@ def build_runtime(settings: Settings) -> Runtime:
     guard = RedisGuard(redis) if redis is not None else None
     bus = EventBus()
     subscribe_defaults(bus)
+    clock = SystemClock()
+    tokens = SignedResetTokens(settings.secret(), max_age=settings.password_reset_max_age)
     services = Services(
         uow_factory=lambda: SqlAlchemyUnitOfWork(engine, bus),
         hasher=PasslibPasswordHasher(make_context(fast=settings.env == "test")),
-        clock=SystemClock(),
+        clock=clock,
         bus=bus,
-        throttle=login_throttle(settings, guard),
+        throttle=throttle(guard, settings.signin_failure_limit, settings.signin_failure_window),
         session_policy=session_policy(settings),
+        tokens=tokens,
+        reset_throttle=throttle(guard, settings.reset_address_limit, settings.reset_address_window),
     )
     bus.subscribe(events.UserDeactivated, services.end_all_sessions)
+    AccountMail(
+        uow_factory=services.uow_factory,
+        mailer=mailer(settings),
+        templates=JinjaMailTemplates(settings.public_url),
+        tokens=tokens,
+        clock=clock,
+    ).subscribe(bus)
     store: RateLimiterStoreABC = PruningMemoryStore()
     if guard is not None:
         store = GuardedRedisStore(guard, PruningMemoryStore())
     return Runtime(services=services, rate_limit_store=store, engine=engine, redis=redis)
 
 
-def login_throttle(settings: Settings, guard: RedisGuard | None) -> LoginThrottle:
-    memory = MemoryLoginThrottle(
-        max_failures=settings.signin_failure_limit, window=settings.signin_failure_window
-    )
+def throttle(guard: RedisGuard | None, limit: int, window: timedelta) -> LoginThrottle:
+    """Attempts counted per key: in this process, or shared through Redis when set."""
+    memory = MemoryLoginThrottle(max_failures=limit, window=window)
     if guard is None:
         return memory
-    return RedisLoginThrottle(
-        guard,
-        memory,
-        max_failures=settings.signin_failure_limit,
-        window=settings.signin_failure_window,
-    )
+    return RedisLoginThrottle(guard, memory, max_failures=limit, window=window)
+
+
+def mailer(settings: Settings) -> Mailer:
+    """SMTP when SMTP_HOST is set (required in production), else files in the instance."""
+    if settings.smtp_host:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        inner: Mailer = SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=password,
+            timeout=settings.smtp_timeout,
+        )
+    else:
+        inner = FolderMailer(settings.mail_folder, settings.mail_from)
+    return RetryingMailer(inner, attempts=settings.mail_attempts)

@@ -13,7 +13,7 @@ from domain.values import has_control_characters
 
 M = TypeVar("M", bound=BaseModel)
 FieldErrors = dict[str, str]
-SECRET_FIELDS = frozenset({"password", "confirm", "current_password"})
+SECRET_FIELDS = frozenset({"password", "confirm", "current_password", "new_password"})
 NOT_TEXT = "Use ordinary text: control characters are not allowed."
 
 
@@ -63,3 +63,9 @@ def _message(kind: str, ctx: Mapping[str, object]) -> str:
     if kind == "missing":
         return "This field is required."
     return "This value is not valid."
+
+
+def confirm_matches(values: Mapping[str, str], problems: FieldErrors, field: str) -> None:
+    """Add a ``confirm`` error when it differs from ``field`` (and ``field`` is fine)."""
+    if field not in problems and values.get("confirm") != values.get(field):
+        problems["confirm"] = "The passwords do not match."

@@ -16,7 +16,7 @@ from quart import (
     url_for,
 )
 
-from application.commands import ListMembers
+from application.commands import ChangePassword, ListMembers, UpdateProfile
 from application.results import UserDetail
 from domain import errors
 from web import auth, forms
@@ -39,6 +39,65 @@ async def members() -> ResponseReturnValue:
         abort(400)
     page = await services().list_members(query)
     return await render_template("users/members.html", page=page)
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "email", "current_password")
+PASSWORD_FIELDS = ("current_password", "new_password", "confirm")
+
+
+@blueprint.get("/me")
+@login_required
+async def profile() -> ResponseReturnValue:
+    me = _me()
+    values = {"first_name": me.first_name, "last_name": me.last_name, "email": me.email}
+    return await render_template("users/profile.html", values=values, problems={})
+
+
+@blueprint.post("/me")
+@login_required
+async def update_profile() -> ResponseReturnValue:
+    values, problems = await forms.read_form(PROFILE_FIELDS)
+    cmd, invalid = forms.build(UpdateProfile, {**values, "user_id": _me().id, "client": client()})
+    problems = invalid | problems
+    if cmd is not None and not problems:
+        try:
+            await services().update_profile(cmd)
+        except (errors.ValidationFailed, errors.Conflict, errors.InvalidCredentials) as error:
+            problems = forms.field_error(error)
+        else:
+            await flash("Your profile is saved.", "success")
+            return redirect(url_for("users.profile"), 303)
+    page = await render_template("users/profile.html", values=forms.kept(values), problems=problems)
+    return page, 422
+
+
+@blueprint.get("/me/password")
+@login_required
+async def change_password() -> ResponseReturnValue:
+    return await render_template("users/password.html", problems={})
+
+
+@blueprint.post("/me/password")
+@login_required
+async def save_password() -> ResponseReturnValue:
+    values, problems = await forms.read_form(PASSWORD_FIELDS)
+    fields = {k: values[k] for k in PASSWORD_FIELDS[:2]}
+    cmd, invalid = forms.build(
+        ChangePassword,
+        {**fields, "user_id": _me().id, "session_id": auth.session_id(), "client": client()},
+    )
+    problems = invalid | problems
+    forms.confirm_matches(values, problems, "new_password")
+    if cmd is not None and not problems:
+        try:
+            ended = await services().change_password(cmd)
+        except (errors.ValidationFailed, errors.InvalidCredentials) as error:
+            problems = forms.field_error(error)
+        else:
+            others = "" if not ended else f" {ended} other session{'s' * (ended != 1)} ended."
+            await flash(f"Your password is changed.{others}", "success")
+            return redirect(url_for("users.profile"), 303)
+    return await render_template("users/password.html", problems=problems), 422
 
 
 @blueprint.get("/me/sessions")

@@ -1,0 +1,59 @@
+"""Mail the account events call for, sent by background handlers on the event bus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.event_bus import EventBus
+from application.unit_of_work import UnitOfWork
+from domain import events
+from domain.ports import Clock, Mailer, MailTemplates, ResetTokens
+from domain.users import User
+
+
+@dataclass(frozen=True)
+class AccountMail:
+    """Composes and sends the welcome and password-reset mails.
+
+    Runs after the change is committed and outside the request: a mail that cannot
+    be sent is logged by the mailer and never undoes or delays the change.
+    """
+
+    uow_factory: Callable[[], UnitOfWork]
+    mailer: Mailer
+    templates: MailTemplates
+    tokens: ResetTokens
+    clock: Clock
+
+    def subscribe(self, bus: EventBus) -> None:
+        bus.subscribe(events.UserRegistered, self.welcome, background=True)
+        bus.subscribe(events.PasswordResetRequested, self.password_reset, background=True)
+
+    async def welcome(self, event: events.Event) -> None:
+        assert isinstance(event, events.UserRegistered)
+        user = await self._active_user(event.user_id)
+        if user is not None:
+            await self.mailer.send(
+                self.templates.render("welcome", str(user.email), name=user.full_name)
+            )
+
+    async def password_reset(self, event: events.Event) -> None:
+        assert isinstance(event, events.PasswordResetRequested)
+        if event.user_id is None:
+            return
+        user = await self._active_user(event.user_id)
+        if user is None:
+            return
+        token = self.tokens.make_token(user, now=self.clock.now())
+        await self.mailer.send(
+            self.templates.render(
+                "password_reset", str(user.email), name=user.full_name, token=token
+            )
+        )
+
+    async def _active_user(self, user_id: UUID) -> User | None:
+        async with self.uow_factory() as uow:
+            user = await uow.users.get(user_id)
+        return user if user is not None and user.active else None

@@ -1,0 +1,111 @@
+"""Use cases of a signed-in account looking after itself: profile and password."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.commands import ChangePassword, UpdateProfile
+from application.results import UserDetail
+from application.sessions import normalised_login
+from application.unit_of_work import UnitOfWork
+from domain import errors, events, password_policy
+from domain.ports import Clock, LoginThrottle, PasswordHasher
+from domain.users import User
+from domain.values import EmailAddress, clean_name
+
+
+async def update_profile(
+    cmd: UpdateProfile,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    throttle: LoginThrottle,
+) -> UserDetail:
+    """Change the names and the e-mail address.
+
+    Raises: InvalidName, InvalidEmail, EmailTaken, InvalidCredentials (a new address
+    without the right current password), TooManyAttempts, UserNotFound
+    """
+    first = clean_name(cmd.first_name, field_name="first_name")
+    last = clean_name(cmd.last_name, field_name="last_name")
+    email = EmailAddress(cmd.email)
+    async with uow:
+        uow.client_ip = cmd.client.ip
+        user = await _user(uow, cmd.user_id)
+        if email.key != user.email.key and await uow.users.email_exists(email.key):
+            raise errors.EmailTaken(field="email")
+        if email != user.email:
+            await _confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
+        user.update_profile(first_name=first, last_name=last, email=email, now=clock.now())
+        await uow.commit()
+    return UserDetail.of(user)
+
+
+async def change_password(
+    cmd: ChangePassword,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    throttle: LoginThrottle,
+) -> int:
+    """Replace the password, knowing the current one; every other session ends.
+
+    A wrong current password counts as a failed sign-in for the account.
+    Returns how many other sessions ended.
+
+    Raises: InvalidCredentials, TooManyAttempts, SamePassword, WeakPassword, UserNotFound
+    """
+    async with uow:
+        user = await _user(uow, cmd.user_id)
+    await _confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
+    if cmd.new_password == cmd.current_password:
+        raise errors.SamePassword(field="new_password")
+    password_policy.check_password(
+        cmd.new_password, username=str(user.username), email=str(user.email)
+    )
+    new_hash = await hasher.hash(cmd.new_password)
+    async with uow:
+        uow.client_ip = cmd.client.ip
+        user = await _user(uow, cmd.user_id)
+        user.change_password(new_hash, now=clock.now())
+        ended = await _end_other_sessions(uow, user, cmd, clock)
+        await uow.commit()
+    return ended
+
+
+async def _end_other_sessions(
+    uow: UnitOfWork, user: User, cmd: ChangePassword, clock: Clock
+) -> int:
+    now = clock.now()
+    revoked = await uow.sessions.revoke_all(user.id, now=now, except_id=cmd.session_id)
+    for session_id in revoked:
+        uow.record(
+            events.SessionRevoked(
+                occurred_at=now, user_id=user.id, session_id=session_id, reason="password changed"
+            )
+        )
+    return len(revoked)
+
+
+async def _user(uow: UnitOfWork, user_id: UUID) -> User:
+    user = await uow.users.get(user_id)
+    if user is None or not user.active:
+        raise errors.UserNotFound()
+    return user
+
+
+async def _confirm_password(
+    user: User, password: str, *, hasher: PasswordHasher, throttle: LoginThrottle
+) -> None:
+    """Check the account's current password; failures count toward sign-in throttling."""
+    key = "signin:" + normalised_login(str(user.username))
+    if (wait := await throttle.retry_after(key)) is not None:
+        raise errors.TooManyAttempts(wait)
+    verification = await hasher.verify(password, user.password_hash)
+    if not verification.ok:
+        await throttle.record_failure(key)
+        raise errors.InvalidCredentials(
+            "The current password is not right.", field="current_password"
+        )
