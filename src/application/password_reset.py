@@ -59,7 +59,7 @@ async def reset_password(
     async with uow:
         user = await _token_user(cmd.token, uow=uow, tokens=tokens, clock=clock)
     password_policy.check_password(
-        cmd.new_password, username=str(user.username), email=str(user.email)
+        cmd.new_password, username=str(user.username), email=str(user.email), field="new_password"
     )
     new_hash = await hasher.hash(cmd.new_password)
     async with uow:

@@ -63,7 +63,7 @@ async def change_password(
     if cmd.new_password == cmd.current_password:
         raise errors.SamePassword(field="new_password")
     password_policy.check_password(
-        cmd.new_password, username=str(user.username), email=str(user.email)
+        cmd.new_password, username=str(user.username), email=str(user.email), field="new_password"
     )
     new_hash = await hasher.hash(cmd.new_password)
     async with uow:

@@ -14,11 +14,13 @@ MAX_LENGTH = 128
 MAX_SIMILARITY = 0.7
 
 
-def check_password(password: str, *, username: str = "", email: str = "") -> None:
-    """Raise ``WeakPassword`` naming the first rule the password breaks."""
+def check_password(
+    password: str, *, username: str = "", email: str = "", field: str = "password"
+) -> None:
+    """Raise ``WeakPassword`` (about ``field``) naming the first rule the password breaks."""
     problem = password_problem(password, username=username, email=email)
     if problem:
-        raise errors.WeakPassword(problem, field="password")
+        raise errors.WeakPassword(problem, field=field)
 
 
 def password_problem(password: str, *, username: str = "", email: str = "") -> str | None:

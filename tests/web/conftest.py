@@ -6,7 +6,11 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from quart import Quart, Response
@@ -52,17 +56,23 @@ def with_test_address(app: Quart) -> Quart:
 
 
 @pytest.fixture(scope="session")
-async def app(web_database: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Quart]:
+def instance_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+async def app(web_database: str, instance_path: Path) -> AsyncIterator[Quart]:
     settings = load_settings(
         GATEHOUSE_ENV="test",
         DATABASE_URL=web_database,
         SECRET_KEY="s" * 40,
-        INSTANCE_PATH=tmp_path_factory.mktemp("instance"),
+        INSTANCE_PATH=instance_path,
         MEMBERS_PER_PAGE=5,
         # Generous limits: throttling has its own tests, on apps of their own.
         REQUEST_IP_LIMIT=100_000,
         SIGNIN_IP_LIMIT=100_000,
         REGISTER_IP_LIMIT=100_000,
+        RESET_IP_LIMIT=100_000,
         SIGNIN_FAILURE_LIMIT=1_000,
     )
     quart_app = with_test_address(create_app(settings))
@@ -127,3 +137,44 @@ async def post_form(
 async def sign_in(client: QuartClient, login: str, password: str = PASSWORD) -> None:
     response = await post_form(client, "/", {"login": login, "password": password})
     assert response.status_code == 303, "sign-in failed"
+
+
+class Outbox:
+    """The development mailer's folder, read the way a person running the app would."""
+
+    def __init__(self, folder: Path, services: Services) -> None:
+        self.folder = folder
+        self.services = services
+
+    async def messages(self, subject: str | None = None) -> list[EmailMessage]:
+        """Everything sent so far (once background sending is done), oldest first."""
+        await self.services.bus.drain()
+        if not self.folder.exists():
+            return []
+        parser = BytesParser(policy=policy.default)
+        found = [
+            cast(EmailMessage, parser.parsebytes(path.read_bytes()))
+            for path in sorted(self.folder.glob("*.eml"))
+        ]
+        return [m for m in found if subject is None or m["Subject"] == subject]
+
+    async def link_for(self, address: str) -> str:
+        """The path of the newest reset link sent to ``address``."""
+        for message in reversed(await self.messages()):
+            if message["To"] == address:
+                body = message.get_body(preferencelist=("plain",))
+                assert body is not None
+                found = re.search(r"https?://[^/\s]+(/reset-password/\S+)", body.get_content())
+                if found:
+                    return found.group(1)
+        raise AssertionError(f"no reset link was sent to {address}")
+
+
+@pytest.fixture
+async def outbox(instance_path: Path, services: Services) -> Outbox:
+    """An empty outbox for one test: mail other tests left behind is cleared first."""
+    box = Outbox(instance_path / "mail", services)
+    await services.bus.drain()
+    for path in box.folder.glob("*.eml"):
+        path.unlink()
+    return box

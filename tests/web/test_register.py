@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.tables import users
 from tests.conftest import unique_name
-from tests.web.conftest import PASSWORD, Account, csrf_token, post_form
+from tests.web.conftest import PASSWORD, Account, Outbox, csrf_token, post_form
 
 
 async def count_users(engine: AsyncEngine) -> int:
@@ -184,3 +184,13 @@ async def test_a_body_over_one_mebibyte_is_refused_with_413(
     assert response.status_code == 413
     assert "larger than this site accepts" in await response.get_data(as_text=True)
     assert await count_users(web_engine) == 0
+
+
+async def test_a_new_account_gets_a_welcome_mail(client: QuartClient, outbox: Outbox) -> None:
+    name = unique_name()
+    await post_form(client, "/register/", form(name))
+    welcome = await outbox.messages("Welcome to Gatehouse")
+    assert [m["To"] for m in welcome] == [f"{name}@example.com"]
+    body = welcome[0].get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "your Gatehouse account is ready" in body.get_content()

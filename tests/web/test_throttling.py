@@ -188,3 +188,18 @@ async def test_going_over_a_limit_is_audited_once_a_minute_not_once_a_request(
         rows = (await connection.execute(query)).all()
     assert [(row.event_type, row.ip) for row in rows] == [("RequestsThrottled", "127.0.0.1")]
     assert rows[0].details == {"endpoint": "public.about"}
+
+
+async def test_wrong_current_passwords_count_toward_sign_in_throttling(
+    make_app: AppMaker, account: Account
+) -> None:
+    async with make_app(SIGNIN_FAILURE_LIMIT=3) as app:
+        client = app.test_client()
+        assert (await attempt(client, account.user.username, account.password)).status_code == 303
+        for _ in range(3):
+            token = await csrf_token(client, "/users/me/password")
+            wrong = {"current_password": "wrong", "new_password": "x" * 12, "confirm": "x" * 12}
+            response = await client.post("/users/me/password", form={**wrong, "csrf_token": token})
+            assert response.status_code == 422
+        locked = await attempt(app.test_client(), account.user.username, account.password)
+    assert locked.status_code == 429
