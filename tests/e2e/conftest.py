@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -10,9 +11,15 @@ import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
+from typing import cast
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -51,18 +58,64 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 2
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
+class Sink:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+        raw = envelope.content if isinstance(envelope.content, bytes) else b""
+        self.received.append(cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(raw)))
+        return "250 Message accepted for delivery"
+
+    async def wait_for(self, address: str, subject: str, seconds: float = 15) -> EmailMessage:
+        """The first message to ``address`` with ``subject``; mail is sent in the
+        background, so it may arrive a moment after the page answered."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for message in self.received:
+                if message["To"] == address and message["Subject"] == subject:
+                    return message
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no {subject!r} mail reached {address} within {seconds} s")
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``gatehouse db upgrade`` then ``gatehouse serve`` on a free port, as a user would."""
+def smtp() -> Iterator[tuple[Sink, int]]:
+    """A real SMTP server on a free port, receiving what Gatehouse sends."""
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def mailbox(smtp: tuple[Sink, int]) -> Sink:
+    return smtp[0]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, smtp: tuple[Sink, int]) -> Iterator[str]:
+    """``gatehouse db upgrade`` then ``gatehouse serve`` on a free port, as a user would,
+    sending its mail over SMTP to the test's server."""
     home = tmp_path_factory.mktemp("server")
+    port = free_port()
     env = {
         **os.environ,
         "GATEHOUSE_ENV": "development",
         "INSTANCE_PATH": str(home / "instance"),
         "DATABASE_URL": f"sqlite+aiosqlite:///{home / 'e2e.db'}",
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp[1]),
+        "SMTP_SECURITY": "none",
     }
     subprocess.run([GATEHOUSE, "db", "upgrade"], env=env, check=True, capture_output=True)
-    port = free_port()
     log = (home / "server.log").open("wb")
     process = subprocess.Popen(
         [GATEHOUSE, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
