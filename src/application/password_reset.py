@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.commands import RequestPasswordReset, ResetPassword
+from application.sessions import sign_in_keys
 from application.unit_of_work import UnitOfWork
 from domain import errors, events, password_policy
 from domain.ports import Clock, LoginThrottle, PasswordHasher, ResetTokens
@@ -50,9 +51,11 @@ async def reset_password(
     hasher: PasswordHasher,
     tokens: ResetTokens,
     clock: Clock,
+    throttle: LoginThrottle,
 ) -> None:
     """Set a new password with a token from the mail; every session of the account ends.
-    The token then stops working, since it was bound to the old password hash.
+    The token then stops working, since it was bound to the old password hash. Whoever
+    holds the mailbox has proved enough: earlier failed sign-ins are forgotten.
 
     Raises: InvalidResetToken, WeakPassword
     """
@@ -76,6 +79,8 @@ async def reset_password(
                 )
             )
         await uow.commit()
+    for key in sign_in_keys(user):
+        await throttle.reset(key)
 
 
 async def _token_user(token: str, *, uow: UnitOfWork, tokens: ResetTokens, clock: Clock) -> User:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from application.commands import ChangePassword, UpdateProfile
 from application.results import UserDetail
-from application.sessions import normalised_login
+from application.sessions import sign_in_keys
 from application.unit_of_work import UnitOfWork
 from domain import errors, events, password_policy
 from domain.ports import Clock, LoginThrottle, PasswordHasher
@@ -31,12 +31,15 @@ async def update_profile(
     last = clean_name(cmd.last_name, field_name="last_name")
     email = EmailAddress(cmd.email)
     async with uow:
+        user = await _user(uow, cmd.user_id)
+        taken = email.key != user.email.key and await uow.users.email_exists(email.key)
+    if taken:
+        raise errors.EmailTaken(field="email")
+    if email != user.email:  # checked outside the transaction: hashing takes a while
+        await _confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
+    async with uow:
         uow.client_ip = cmd.client.ip
         user = await _user(uow, cmd.user_id)
-        if email.key != user.email.key and await uow.users.email_exists(email.key):
-            raise errors.EmailTaken(field="email")
-        if email != user.email:
-            await _confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
         user.update_profile(first_name=first, last_name=last, email=email, now=clock.now())
         await uow.commit()
     return UserDetail.of(user)
@@ -99,13 +102,16 @@ async def _user(uow: UnitOfWork, user_id: UUID) -> User:
 async def _confirm_password(
     user: User, password: str, *, hasher: PasswordHasher, throttle: LoginThrottle
 ) -> None:
-    """Check the account's current password; failures count toward sign-in throttling."""
-    key = "signin:" + normalised_login(str(user.username))
-    if (wait := await throttle.retry_after(key)) is not None:
-        raise errors.TooManyAttempts(wait)
+    """Check the account's current password; a failure counts as a failed sign-in under
+    both names of the account (its username and its address)."""
+    keys = sign_in_keys(user)
+    for key in keys:
+        if (wait := await throttle.retry_after(key)) is not None:
+            raise errors.TooManyAttempts(wait)
     verification = await hasher.verify(password, user.password_hash)
     if not verification.ok:
-        await throttle.record_failure(key)
+        for key in keys:
+            await throttle.record_failure(key)
         raise errors.InvalidCredentials(
             "The current password is not right.", field="current_password"
         )

@@ -139,7 +139,12 @@ class Services:
 
     async def reset_password(self, cmd: ResetPassword) -> None:
         await password_reset.reset_password(
-            cmd, uow=self.uow_factory(), hasher=self.hasher, tokens=self.tokens, clock=self.clock
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            tokens=self.tokens,
+            clock=self.clock,
+            throttle=self.throttle,
         )
 
     async def list_members(self, query: ListMembers) -> MemberPage:

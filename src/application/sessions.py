@@ -12,6 +12,7 @@ from application.unit_of_work import UnitOfWork
 from domain import errors, events
 from domain.ports import Clock, LoginThrottle, PasswordHasher
 from domain.sessions import Session, SessionPolicy, hash_session_key, new_session_key
+from domain.users import User
 
 KEY_MAX = 128
 
@@ -67,6 +68,11 @@ async def sign_in(
 
 def normalised_login(login: str) -> str:
     return unicodedata.normalize("NFC", login.strip()).casefold()
+
+
+def sign_in_keys(user: User) -> tuple[str, ...]:
+    """The throttle keys sign-in uses for this account, by username and by address."""
+    return ("signin:" + user.username.key, "signin:" + normalised_login(user.email.key))
 
 
 async def resolve_session(

@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,7 +94,7 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _absolute_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+        if not value.startswith(("http://", "https://")) or not urlsplit(value).hostname:
             raise ValueError("use an absolute http:// or https:// address")
         return value.rstrip("/")
 

@@ -9,6 +9,7 @@ from application.results import UserDetail
 
 PASSWORD = "correct horse battery staple"
 WRONG = "wrong horse battery staple"
+NEW_PASSWORD = "a brand new secret phrase"
 CLIENT = Client(ip="203.0.113.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
 
 SignUp = Callable[..., Awaitable[UserDetail]]

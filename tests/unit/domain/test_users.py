@@ -150,3 +150,50 @@ def test_rehash_password_stores_the_new_hash_and_records_nothing(user: User) -> 
 
 def test_a_users_repr_does_not_show_the_password_hash(user: User) -> None:
     assert "hash-1" not in repr(user)
+
+
+@pytest.mark.parametrize("via", ["change", "reset"])
+def test_change_password_records_how_the_password_was_replaced(user: User, via: str) -> None:
+    user.change_password(PasswordHash("hash-2"), now=LATER, via=via)
+    assert user.password_hash == PasswordHash("hash-2")
+    assert user.events == [events.PasswordChanged(occurred_at=LATER, user_id=user.id, via=via)]
+
+
+@pytest.mark.parametrize(
+    ("first_name", "last_name", "email", "changed"),
+    [
+        ("Anna", "", "alice@example.com", "first_name"),
+        ("", "Smith", "alice@example.com", "last_name"),
+        ("", "", "anna@example.com", "email"),
+        ("", "Smith", "anna@example.com", "last_name,email"),
+        ("Anna", "Smith", "anna@example.com", "first_name,last_name,email"),
+    ],
+)
+def test_update_profile_records_profile_updated_naming_exactly_what_changed(
+    user: User, first_name: str, last_name: str, email: str, changed: str
+) -> None:
+    user.update_profile(
+        first_name=first_name, last_name=last_name, email=EmailAddress(email), now=LATER
+    )
+    assert (user.first_name, user.last_name, user.email.value) == (first_name, last_name, email)
+    assert user.events == [
+        events.ProfileUpdated(occurred_at=LATER, user_id=user.id, changed=changed)
+    ]
+
+
+def test_update_profile_with_the_same_values_records_nothing(user: User) -> None:
+    user.update_profile(
+        first_name="", last_name="", email=EmailAddress("alice@example.com"), now=LATER
+    )
+    assert (user.first_name, user.last_name, user.email.value) == ("", "", "alice@example.com")
+    assert user.events == []
+
+
+def test_update_profile_keeps_a_new_letter_case_of_the_address_as_a_change(user: User) -> None:
+    user.update_profile(
+        first_name="", last_name="", email=EmailAddress("Alice@example.com"), now=LATER
+    )
+    assert user.email.value == "Alice@example.com"
+    assert user.events == [
+        events.ProfileUpdated(occurred_at=LATER, user_id=user.id, changed="email")
+    ]

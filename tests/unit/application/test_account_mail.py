@@ -1,0 +1,153 @@
+"""The welcome and password-reset mails, sent by background handlers after the commit."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from application.commands import RequestPasswordReset, ResetPassword
+from application.mail import AccountMail
+from application.services import Services
+from domain import events
+from domain.ports import Mailer, MailMessage
+from tests.fakes import FakeClock, FakeState, PlainMailTemplates, RecordingBus, RecordingMailer
+from tests.unit.application.helpers import CLIENT, NEW_PASSWORD, SignUp, credentials
+
+
+class BrokenMailer(Mailer):
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def send(self, message: MailMessage) -> None:
+        self.attempts += 1
+        raise ConnectionError("mail server down")
+
+
+def account_mail(services: Services, mailer: Mailer) -> AccountMail:
+    mail = AccountMail(
+        uow_factory=services.uow_factory,
+        mailer=mailer,
+        templates=PlainMailTemplates(),
+        tokens=services.tokens,
+        clock=services.clock,
+    )
+    mail.subscribe(services.bus)
+    return mail
+
+
+@pytest.fixture
+def mailer(services: Services) -> RecordingMailer:
+    """A recording mailer, subscribed to the services' bus."""
+    recording = RecordingMailer()
+    account_mail(services, recording)
+    return recording
+
+
+def asking(email: str) -> RequestPasswordReset:
+    return RequestPasswordReset(email=email, client=CLIENT)
+
+
+def mailed_token(message: MailMessage) -> str:
+    """The token PlainMailTemplates wrote as ``token=...``, the last value in the text."""
+    _, found, token = message.text.partition("token=")
+    assert found, message.text
+    return token
+
+
+async def test_registering_sends_one_welcome_mail_to_the_new_address(
+    bus: RecordingBus, mailer: RecordingMailer, sign_up: SignUp
+) -> None:
+    await sign_up("alice", "Alice@Example.com")
+    await bus.drain()
+    assert mailer.sent == [
+        MailMessage(
+            to="Alice@example.com", subject="welcome", text="name=alice", html="<p>name=alice</p>"
+        )
+    ]
+
+
+async def test_a_reset_request_for_a_known_address_mails_one_working_token(
+    services: Services, bus: RecordingBus, mailer: RecordingMailer, sign_up: SignUp
+) -> None:
+    await sign_up("alice")
+    await bus.drain()
+    mailer.sent.clear()
+
+    await services.request_password_reset(asking("ALICE@example.com"))
+    await bus.drain()
+
+    (message,) = mailer.sent
+    assert (message.to, message.subject) == ("alice@example.com", "password_reset")
+    assert message.text.startswith("name=alice token=")
+    token = mailed_token(message)
+    await services.check_reset_token(token)
+    await services.reset_password(
+        ResetPassword(token=token, new_password=NEW_PASSWORD, client=CLIENT)
+    )
+    assert (await services.sign_in(credentials("alice", NEW_PASSWORD))).user.username == "alice"
+
+
+async def test_a_reset_request_for_an_unknown_or_inactive_address_sends_nothing(
+    services: Services,
+    state: FakeState,
+    bus: RecordingBus,
+    mailer: RecordingMailer,
+    sign_up: SignUp,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    alice = await sign_up("alice")
+    await bus.drain()
+    mailer.sent.clear()
+    state.users[alice.id].active = False
+
+    with caplog.at_level(logging.ERROR, logger="application.event_bus"):
+        await services.request_password_reset(asking("nobody@example.com"))
+        await services.request_password_reset(asking("alice@example.com"))
+        await bus.drain()
+
+    assert mailer.sent == []
+    assert caplog.records == []
+
+
+async def test_an_account_deactivated_before_its_mail_goes_out_gets_none(
+    services: Services, state: FakeState, clock: FakeClock, sign_up: SignUp
+) -> None:
+    alice = await sign_up("alice")
+    await services.bus.drain()
+    recording = RecordingMailer()
+    mail = account_mail(services, recording)
+    state.users[alice.id].active = False
+
+    await mail.welcome(
+        events.UserRegistered(
+            occurred_at=clock.now(), user_id=alice.id, username="alice", email=alice.email
+        )
+    )
+    await mail.password_reset(
+        events.PasswordResetRequested(occurred_at=clock.now(), email=alice.email, user_id=alice.id)
+    )
+
+    assert recording.sent == []
+
+
+async def test_a_mailer_that_fails_does_not_fail_the_use_case(
+    services: Services,
+    state: FakeState,
+    bus: RecordingBus,
+    sign_up: SignUp,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = BrokenMailer()
+    account_mail(services, broken)
+    with caplog.at_level(logging.ERROR, logger="application.event_bus"):
+        alice = await sign_up("alice")
+        await services.request_password_reset(asking("alice@example.com"))
+        await bus.drain()
+
+    assert alice.id in state.users
+    assert broken.attempts == 2
+    assert len(caplog.records) == 2
+    for record in caplog.records:
+        assert record.exc_info is not None
+        assert isinstance(record.exc_info[1], ConnectionError)
