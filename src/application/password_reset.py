@@ -57,10 +57,12 @@ async def reset_password(
     The token then stops working, since it was bound to the old password hash. Whoever
     holds the mailbox has proved enough: earlier failed sign-ins are forgotten.
 
-    Raises: InvalidResetToken, WeakPassword
+    Raises: InvalidResetToken, WeakPassword, SamePassword
     """
     async with uow:
         user = await _token_user(cmd.token, uow=uow, tokens=tokens, clock=clock)
+    if (await hasher.verify(cmd.new_password, user.password_hash)).ok:
+        raise errors.SamePassword(field="new_password")
     password_policy.check_password(
         cmd.new_password, username=str(user.username), email=str(user.email), field="new_password"
     )

@@ -7,7 +7,10 @@ from quart.testing import QuartClient
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.commands import CreateUser
+from application.services import Services
 from infrastructure.db.tables import users
+from tests.conftest import unique_name
 from tests.web.conftest import PASSWORD, Account, Outbox, csrf_token, post_form, sign_in
 
 NEW_PASSWORD = "tide pools at noon"
@@ -164,3 +167,16 @@ async def test_the_sign_in_form_links_to_the_reset_page(client: QuartClient) -> 
     assert 'href="/reset-password/"' in html
     token = await csrf_token(client, "/reset-password/")
     assert token
+
+
+async def test_an_address_with_unicode_and_other_case_finds_its_account(
+    client: QuartClient, services: Services, outbox: Outbox
+) -> None:
+    name = unique_name("zoe")
+    await services.create_user(
+        CreateUser(username=name, email=f"Zoë.{name}@Bücher.example", password=PASSWORD)
+    )
+    response = await ask(client, f"  ZOË.{name.upper()}@BÜCHER.EXAMPLE ")
+    assert response.status_code == 303
+    sent = await outbox.messages(RESET)
+    assert [m["To"] for m in sent] == [f"Zoë.{name}@bücher.example"]

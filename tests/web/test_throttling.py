@@ -203,3 +203,17 @@ async def test_wrong_current_passwords_count_toward_sign_in_throttling(
             assert response.status_code == 422
         locked = await attempt(app.test_client(), account.user.username, account.password)
     assert locked.status_code == 429
+
+
+async def test_reset_requests_are_limited_per_client_address(make_app: AppMaker) -> None:
+    async with make_app(RESET_IP_LIMIT=2) as app:
+        client = app.test_client()
+        statuses = []
+        for n in range(3):
+            token = await csrf_token(client, "/reset-password/")
+            email = f"someone{n}@example.com"
+            response = await client.post(
+                "/reset-password/", form={"email": email, "csrf_token": token}
+            )
+            statuses.append(response.status_code)
+    assert statuses == [303, 303, 429]

@@ -310,3 +310,12 @@ async def test_a_reset_forgets_earlier_failed_sign_ins(
 
     assert (await services.sign_in(credentials("alice", NEW_PASSWORD))).user.id == alice.id
     assert (await services.sign_in(credentials(alice.email, NEW_PASSWORD))).user.id == alice.id
+
+
+async def test_the_old_password_cannot_be_chosen_again(
+    services: Services, alice: UserDetail, token_for: Callable[[UUID], str]
+) -> None:
+    token = token_for(alice.id)
+    with pytest.raises(errors.SamePassword):
+        await services.reset_password(resetting(token, PASSWORD))
+    await services.check_reset_token(token)
