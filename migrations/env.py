@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from logging.config import fileConfig
 
 from alembic import context
@@ -24,12 +25,23 @@ def database_url() -> str:
     return str(url) if url else load_settings().effective_database_url
 
 
+def for_dialect(name: str) -> Callable[..., bool]:
+    """Leave out of comparisons the indexes meant for another database (``ddl_if``)."""
+
+    def include(obj: object, _name: object, kind: str, reflected: bool, _other: object) -> bool:
+        only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        return kind != "index" or reflected or only is None or only == name
+
+    return include
+
+
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=for_dialect(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -108,9 +108,20 @@ class FakeUserRepository(UserRepository):
         ]
         return MemberPage(members=members, total=len(active))
 
-    async def list_all(self, *, offset: int, limit: int) -> list[User]:
-        ordered = sorted(self.store.values(), key=lambda user: user.username.key)
-        return [self._remember_copy(user) for user in ordered[offset : offset + limit]]
+    async def _search(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        matching = sorted(
+            (
+                user
+                for user in self.store.values()
+                if user.username.key.startswith(prefix) or user.email.key.startswith(prefix)
+            ),
+            key=lambda user: user.username.key,
+        )
+        page = [u for u in matching if after is None or u.username.key > after][:limit]
+        return [self._remember_copy(user) for user in page]
+
+    async def count_active_holding(self, role: str) -> int:
+        return sum(1 for user in self.store.values() if user.active and role in user.roles)
 
     def commit_into_store(self) -> None:
         for user in [*self.pending.values(), *self.seen.values()]:
@@ -155,7 +166,7 @@ class FakeRoleRepository(RoleRepository):
     async def get(self, name: str) -> Role | None:
         return self.store.get(name)
 
-    async def list(self) -> list[Role]:
+    async def all(self) -> list[Role]:
         return sorted(self.store.values(), key=lambda role: role.name)
 
     def commit_into_store(self) -> None:

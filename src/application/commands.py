@@ -39,10 +39,6 @@ class ListMembers(BaseModel):
     per_page: int = Field(default=20, ge=1, le=100)
 
 
-class ListUsers(ListMembers):
-    pass
-
-
 class Client(BaseModel):
     """Where a request came from; recorded with sessions and in the audit trail."""
 
@@ -99,3 +95,51 @@ class ResetPassword(BaseModel):
     token: str = Field(min_length=1, max_length=512, repr=False)
     new_password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
     client: Client = Client()
+
+
+class Actor(BaseModel):
+    """Who acts: a signed-in account, or the system (the command line) when ``user_id``
+    is None. Recorded in the audit trail with every change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: UUID | None
+    name: str = "system"
+    client: Client = Client()
+
+    @classmethod
+    def system(cls, name: str = "cli") -> Actor:
+        return cls(user_id=None, name=name)
+
+
+class SearchUsers(BaseModel):
+    model_config = _STRICT
+
+    query: str = Field(default="", max_length=254)
+    after: str | None = Field(default=None, max_length=254)
+    limit: int = Field(default=25, ge=1, le=100)
+
+
+class AuditQuery(BaseModel):
+    model_config = _STRICT
+
+    user_id: UUID | None = None
+    event_type: str | None = Field(default=None, max_length=40)
+    before: str | None = Field(default=None, max_length=80)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class RoleChange(BaseModel):
+    """Grant or revoke ``role`` for ``user_id``."""
+
+    model_config = _STRICT
+
+    user_id: UUID
+    role: str = Field(min_length=1, max_length=25)
+
+
+class DefineRole(BaseModel):
+    model_config = _STRICT
+
+    name: str = Field(min_length=1, max_length=25)
+    description: str = Field(default="", max_length=200)

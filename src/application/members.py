@@ -1,10 +1,10 @@
-"""Use cases that read accounts: the members list, one user, every user."""
+"""Use cases that read accounts: the members list and one user."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from application.commands import ListMembers, ListUsers
+from application.commands import ListMembers
 from application.results import MemberPage, MemberSummary, UserDetail
 from application.unit_of_work import UnitOfWork
 
@@ -27,11 +27,3 @@ async def get_user(user_id: UUID, *, uow: UnitOfWork) -> UserDetail | None:
     async with uow:
         user = await uow.users.get(user_id)
     return None if user is None else UserDetail.of(user)
-
-
-async def list_users(query: ListUsers, *, uow: UnitOfWork) -> list[UserDetail]:
-    """Every account, active or not, by username (for operators)."""
-    offset = (query.page - 1) * query.per_page
-    async with uow:
-        users = await uow.users.list_all(offset=offset, limit=query.per_page)
-    return [UserDetail.of(user) for user in users]

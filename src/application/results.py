@@ -131,3 +131,40 @@ class SessionView(BaseModel):
             persistent=session.persistent,
             current=current,
         )
+
+
+class UserPage(BaseModel):
+    """One page of a user search; ``after`` is the cursor of the next page, if any."""
+
+    model_config = _FROZEN
+
+    items: tuple[UserDetail, ...]
+    after: str | None
+
+
+class RoleSummary(BaseModel):
+    model_config = _FROZEN
+
+    name: str
+    description: str
+    members: int
+    built_in: bool
+
+
+class AuditRecord(BaseModel):
+    model_config = _FROZEN
+
+    id: UUID
+    occurred_at: datetime
+    event_type: str
+    user_id: UUID | None
+    actor_id: UUID | None
+    ip: str | None
+    details: dict[str, str]
+
+
+class AuditPage(BaseModel):
+    model_config = _FROZEN
+
+    items: tuple[AuditRecord, ...]
+    before: str | None

@@ -6,22 +6,43 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from application import accounts, audit, members, password_reset, profile, sessions
+from application import (
+    accounts,
+    admin,
+    audit,
+    members,
+    password_reset,
+    profile,
+    sessions,
+)
 from application.commands import (
+    Actor,
+    AuditQuery,
     Authenticate,
     ChangePassword,
     Client,
     CreateUser,
+    DefineRole,
     ListMembers,
-    ListUsers,
     RegisterUser,
     RequestPasswordReset,
     ResetPassword,
+    RoleChange,
+    SearchUsers,
     SignIn,
     UpdateProfile,
 )
 from application.event_bus import EventBus
-from application.results import CurrentSession, MemberPage, SessionView, SignedIn, UserDetail
+from application.results import (
+    AuditPage,
+    CurrentSession,
+    MemberPage,
+    RoleSummary,
+    SessionView,
+    SignedIn,
+    UserDetail,
+    UserPage,
+)
 from application.unit_of_work import UnitOfWork
 from domain import events
 from domain.ports import Clock, LoginThrottle, PasswordHasher, ResetTokens
@@ -147,14 +168,49 @@ class Services:
             throttle=self.throttle,
         )
 
+    # Administration: each use case checks that ``actor`` may act.
+
+    async def search_users(self, query: SearchUsers, actor: Actor) -> UserPage:
+        return await admin.search_users(query, actor, uow=self.uow_factory())
+
+    async def admin_get_user(self, user_id: UUID, actor: Actor) -> UserDetail:
+        return await admin.get_user(user_id, actor, uow=self.uow_factory())
+
+    async def find_user(self, login: str, actor: Actor) -> UserDetail:
+        return await admin.find_user(login, actor, uow=self.uow_factory())
+
+    async def activate_user(self, user_id: UUID, actor: Actor) -> UserDetail:
+        return await admin.activate_user(user_id, actor, uow=self.uow_factory(), clock=self.clock)
+
+    async def deactivate_user(self, user_id: UUID, actor: Actor) -> UserDetail:
+        return await admin.deactivate_user(user_id, actor, uow=self.uow_factory(), clock=self.clock)
+
+    async def grant_role(self, cmd: RoleChange, actor: Actor) -> UserDetail:
+        return await admin.grant_role(cmd, actor, uow=self.uow_factory(), clock=self.clock)
+
+    async def revoke_role(self, cmd: RoleChange, actor: Actor) -> UserDetail:
+        return await admin.revoke_role(cmd, actor, uow=self.uow_factory(), clock=self.clock)
+
+    async def list_roles(self, actor: Actor) -> list[RoleSummary]:
+        return await admin.list_roles(actor, uow=self.uow_factory())
+
+    async def create_role(self, cmd: DefineRole, actor: Actor) -> RoleSummary:
+        return await admin.create_role(cmd, actor, uow=self.uow_factory(), clock=self.clock)
+
+    async def describe_role(self, cmd: DefineRole, actor: Actor) -> RoleSummary:
+        return await admin.describe_role(cmd, actor, uow=self.uow_factory(), clock=self.clock)
+
+    async def delete_role(self, name: str, actor: Actor) -> None:
+        await admin.delete_role(name, actor, uow=self.uow_factory(), clock=self.clock)
+
+    async def list_audit(self, query: AuditQuery, actor: Actor) -> AuditPage:
+        return await admin.list_audit(query, actor, uow=self.uow_factory())
+
     async def list_members(self, query: ListMembers) -> MemberPage:
         return await members.list_members(query, uow=self.uow_factory())
 
     async def get_user(self, user_id: UUID) -> UserDetail | None:
         return await members.get_user(user_id, uow=self.uow_factory())
-
-    async def list_users(self, query: ListUsers) -> list[UserDetail]:
-        return await members.list_users(query, uow=self.uow_factory())
 
     async def check_ready(self) -> None:
         """Raise ServiceUnavailable unless the database answers."""

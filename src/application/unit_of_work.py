@@ -10,6 +10,7 @@ from application.event_bus import EventBus
 from domain import events
 from domain.audit import AuditEntry
 from domain.repositories import AuditLog, RoleRepository, SessionRepository, UserRepository
+from domain.roles import Role
 from domain.sessions import Session
 from domain.users import User
 
@@ -29,6 +30,7 @@ class UnitOfWork(abc.ABC):
         self._loose_events: list[events.Event] = []
         self.client_ip: str | None = None
         self.actor_id: UUID | None = None
+        self.actor_name: str | None = None
 
     async def __aenter__(self) -> UnitOfWork:
         self._loose_events = []
@@ -51,14 +53,19 @@ class UnitOfWork(abc.ABC):
         """Write the changes and their audit entries in one transaction, then publish."""
         collected = self._collect_events()
         for event in collected:
-            self.audit.add(AuditEntry.of(event, actor_id=self.actor_id, ip=self.client_ip))
+            by = self.actor_name if self.actor_id is None else None
+            self.audit.add(AuditEntry.of(event, actor_id=self.actor_id, ip=self.client_ip, by=by))
         await self._commit()
         await self._bus.publish(collected)
 
     def _collect_events(self) -> list[events.Event]:
         collected = list(self._loose_events)
         self._loose_events.clear()
-        aggregates: list[User | Session] = [*self.users.seen.values(), *self.sessions.seen.values()]
+        aggregates: list[User | Session | Role] = [
+            *self.users.seen.values(),
+            *self.sessions.seen.values(),
+            *self.roles.seen.values(),
+        ]
         for aggregate in aggregates:
             collected.extend(aggregate.events)
             aggregate.events.clear()

@@ -25,14 +25,22 @@ class AuditEntry:
 
     @classmethod
     def of(
-        cls, event: events.Event, *, actor_id: UUID | None = None, ip: str | None = None
+        cls,
+        event: events.Event,
+        *,
+        actor_id: UUID | None = None,
+        ip: str | None = None,
+        by: str | None = None,
     ) -> AuditEntry:
         """The entry for ``event``; the subject is its ``user_id`` and, unless someone
-        else acted, the subject acted on itself."""
+        else acted, the subject acted on itself. ``by`` names an actor with no account
+        (the command line)."""
         values = dataclasses.asdict(event)
         values.pop("occurred_at")
         user_id = values.pop("user_id", None)
         details = {k: str(v)[:DETAIL_MAX] for k, v in values.items() if v is not None}
+        if by is not None:
+            details["by"] = by
         return cls(
             occurred_at=event.occurred_at,
             event_type=type(event).__name__,

@@ -132,3 +132,35 @@ class InvalidResetToken(DomainError):
 class SamePassword(ValidationFailed):
     code = "same_password"
     default_message = "Choose a password different from your current one."
+
+
+class PermissionDenied(DomainError):
+    """The acting account lacks the role this needs."""
+
+    code = "permission_denied"
+    default_message = "You are not allowed to do that."
+
+
+class RoleAlreadyHeld(Conflict):
+    code = "role_already_held"
+    default_message = "The user already holds that role."
+
+
+class RoleNotHeld(Conflict):
+    code = "role_not_held"
+    default_message = "The user does not hold that role."
+
+
+class RoleInUse(Conflict):
+    code = "role_in_use"
+    default_message = "The role is held by users or built in; it cannot be deleted."
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    default_message = "This is the last active administrator; make another one first."
+
+
+class CannotDeactivateSelf(Conflict):
+    code = "cannot_deactivate_self"
+    default_message = "You cannot deactivate your own account."

@@ -107,3 +107,20 @@ class RequestsThrottled(Event):
 class ProfileUpdated(Event):
     user_id: UUID
     changed: str  # the names of the fields that changed, comma-separated
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleCreated(Event):
+    role: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleDescribed(Event):
+    role: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleDeleted(Event):
+    role: str

@@ -63,9 +63,19 @@ class UserRepository(abc.ABC):
     async def list_members(self, *, offset: int, limit: int) -> MemberPage:
         """Active users, oldest first, with the total count, in one query."""
 
+    async def search(self, prefix: str, *, after: str | None, limit: int) -> list[User]:
+        """Users whose username or e-mail starts with ``prefix`` (a casefolded key,
+        matched literally), by username after the key ``after``; with their roles."""
+        found = await self._search(prefix, after, limit)
+        self.seen.update((user.id, user) for user in found)
+        return found
+
     @abc.abstractmethod
-    async def list_all(self, *, offset: int, limit: int) -> list[User]:
-        """Every user, active or not, ordered by username, with their roles."""
+    async def count_active_holding(self, role: str) -> int:
+        """How many active users hold ``role``."""
+
+    @abc.abstractmethod
+    async def _search(self, prefix: str, after: str | None, limit: int) -> list[User]: ...
 
     def _remember(self, user: User | None) -> User | None:
         if user is not None:
@@ -86,16 +96,40 @@ class UserRepository(abc.ABC):
 
 
 class RoleRepository(abc.ABC):
-    """Roles by their canonical name."""
+    """Roles by their canonical (lower-case) name; ``seen`` holds every role handed out."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, Role] = {}
+
+    def add(self, role: Role) -> None:
+        self._add(role)
+        self.seen[role.name] = role
+
+    async def get(self, name: str) -> Role | None:
+        role = await self._get(name)
+        if role is not None:
+            self.seen[role.name] = role
+        return role
 
     @abc.abstractmethod
-    def add(self, role: Role) -> None: ...
+    def remove(self, role: Role) -> None:
+        """Delete the role when the unit of work commits."""
 
     @abc.abstractmethod
-    async def get(self, name: str) -> Role | None: ...
+    async def all(self) -> list[Role]: ...
 
     @abc.abstractmethod
-    async def list(self) -> list[Role]: ...
+    async def list_with_members(self) -> list[tuple[Role, int]]:
+        """Every role with how many users hold it, by name, in one query."""
+
+    @abc.abstractmethod
+    async def count_members(self, name: str) -> int: ...
+
+    @abc.abstractmethod
+    def _add(self, role: Role) -> None: ...
+
+    @abc.abstractmethod
+    async def _get(self, name: str) -> Role | None: ...
 
 
 class SessionRepository(abc.ABC):
@@ -120,7 +154,9 @@ class SessionRepository(abc.ABC):
 
     async def list_for_user(self, user_id: UUID) -> list[Session]:
         """The user's sessions that are not revoked, most recently used first."""
-        return [self._remember(s) for s in await self._list_for_user(user_id)]  # type: ignore[misc]
+        found = await self._list_for_user(user_id)
+        self.seen.update((session.id, session) for session in found)
+        return found
 
     @abc.abstractmethod
     async def revoke_all(
@@ -154,6 +190,11 @@ class AuditLog(abc.ABC):
 
     @abc.abstractmethod
     async def list(
-        self, *, user_id: UUID | None = None, event_type: str | None = None, limit: int = 50
+        self,
+        *,
+        user_id: UUID | None = None,
+        event_type: str | None = None,
+        before: tuple[datetime, UUID] | None = None,
+        limit: int = 50,
     ) -> list[AuditEntry]:
-        """Newest first."""
+        """Newest first; ``before`` is the (time, id) of the last entry of the page before."""

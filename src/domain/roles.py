@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from domain import errors
+from domain import errors, events
 from domain.values import has_control_characters
 
 ADMIN = "admin"
@@ -23,18 +23,46 @@ def role_name(raw: str) -> str:
     return raw.strip().lower()
 
 
+def clean_description(raw: str) -> str:
+    text = raw.strip()
+    if len(text) > DESCRIPTION_MAX or has_control_characters(text):
+        raise errors.ValidationFailed(
+            f"Descriptions are at most {DESCRIPTION_MAX} characters of ordinary text.",
+            field="description",
+        )
+    return text
+
+
 @dataclass(eq=False)
 class Role:
     name: str
     description: str
     created_at: datetime
     id: UUID = field(default_factory=uuid.uuid4)
+    events: list[events.Event] = field(default_factory=list, repr=False)
 
     @classmethod
     def create(cls, name: str, description: str, *, now: datetime) -> Role:
-        text = description.strip()
-        if len(text) > DESCRIPTION_MAX or has_control_characters(text):
-            raise errors.ValidationFailed(
-                f"Descriptions are at most {DESCRIPTION_MAX} characters.", field="description"
+        role = cls(name=role_name(name), description=clean_description(description), created_at=now)
+        role.events.append(
+            events.RoleCreated(occurred_at=now, role=role.name, description=role.description)
+        )
+        return role
+
+    @property
+    def built_in(self) -> bool:
+        return self.name == ADMIN
+
+    def describe(self, description: str, *, now: datetime) -> None:
+        text = clean_description(description)
+        if text != self.description:
+            self.description = text
+            self.events.append(
+                events.RoleDescribed(occurred_at=now, role=self.name, description=text)
             )
-        return cls(name=role_name(name), description=text, created_at=now)
+
+    def delete(self, *, members: int, now: datetime) -> None:
+        """Record the deletion; refused for the built-in role and for a role in use."""
+        if self.built_in or members:
+            raise errors.RoleInUse()
+        self.events.append(events.RoleDeleted(occurred_at=now, role=self.name))

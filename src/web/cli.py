@@ -8,10 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from quart import Quart
 
-from application.commands import CreateUser, ListUsers
+from application.commands import Actor, CreateUser, DefineRole, RoleChange, SearchUsers
+from application.results import UserDetail
 from application.services import Services
 from domain import errors
 from infrastructure.db import migrations
@@ -21,6 +22,8 @@ from web.app import create_app
 from web.bootstrap import build_runtime
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+SYSTEM = Actor.system("cli")
 
 
 def settings_or_exit() -> Settings:
@@ -116,34 +119,123 @@ def create_user(username: str, email: str, admin: bool) -> None:
     password: str = click.prompt(
         "Password", hide_input=True, confirmation_prompt="Repeat the password"
     )
-    try:
-        cmd = CreateUser(
-            username=username,
-            email=email,
-            password=password,
-            roles=frozenset({"admin"} if admin else set()),
-        )
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise click.ClickException(f"{first['loc'][0]}: {first['msg']}") from None
+    roles = frozenset({"admin"} if admin else set())
+    cmd = _parsed(CreateUser, username=username, email=email, password=password, roles=roles)
     user = run_with_services(settings_or_exit(), lambda s: s.create_user(cmd))
-    roles = ", ".join(user.roles) or "no roles"
-    click.echo(f"Created {user.username} <{user.email}> ({roles}).")
+    held = ", ".join(user.roles) or "no roles"
+    click.echo(f"Created {user.username} <{user.email}> ({held}).")
 
 
 @users.command("list")
-@click.option("--page", default=1, show_default=True, type=click.IntRange(1))
-@click.option("--per-page", default=50, show_default=True, type=click.IntRange(1, 100))
-def list_users(page: int, per_page: int) -> None:
+@click.option("--search", default="", help="Only usernames or e-mails starting with this.")
+def list_users(search: str) -> None:
     """List accounts, active or not, by username."""
-    query = ListUsers(page=page, per_page=per_page)
-    found = run_with_services(settings_or_exit(), lambda s: s.list_users(query))
-    for user in found:
+
+    async def every_page(services: Services) -> list[UserDetail]:
+        found: list[UserDetail] = []
+        after: str | None = None
+        while True:
+            page = await services.search_users(
+                SearchUsers(query=search, after=after, limit=100), SYSTEM
+            )
+            found.extend(page.items)
+            if page.after is None:
+                return found
+            after = page.after
+
+    listed = run_with_services(settings_or_exit(), every_page)
+    for user in listed:
         state = "active" if user.active else "inactive"
         roles = ",".join(user.roles) or "-"
         click.echo(f"{user.username:<25} {user.email:<40} {state:<8} {roles}")
-    if not found:
+    if not listed:
         click.echo("No users.")
+
+
+@users.command("activate")
+@click.argument("login")
+def activate(login: str) -> None:
+    """Let LOGIN (a username or e-mail) sign in again."""
+    user = run_with_services(settings_or_exit(), lambda s: _activate(s, login))
+    click.echo(f"Activated {user.username}.")
+
+
+@users.command("deactivate")
+@click.argument("login")
+def deactivate(login: str) -> None:
+    """Stop LOGIN (a username or e-mail) from signing in and end its sessions."""
+    user = run_with_services(settings_or_exit(), lambda s: _deactivate(s, login))
+    click.echo(f"Deactivated {user.username}; their sessions have ended.")
+
+
+async def _activate(services: Services, login: str) -> UserDetail:
+    user = await services.find_user(login, SYSTEM)
+    return await services.activate_user(user.id, SYSTEM)
+
+
+async def _deactivate(services: Services, login: str) -> UserDetail:
+    user = await services.find_user(login, SYSTEM)
+    return await services.deactivate_user(user.id, SYSTEM)
+
+
+@main.group()
+def roles() -> None:
+    """Roles and who holds them."""
+
+
+@roles.command("list")
+def list_roles() -> None:
+    """Every role with its number of members."""
+    found = run_with_services(settings_or_exit(), lambda s: s.list_roles(SYSTEM))
+    for role in found:
+        click.echo(f"{role.name:<25} {role.members:>6}  {role.description}")
+
+
+@roles.command("create")
+@click.argument("name")
+@click.option("--description", default="", help="What the role is for.")
+def create_role(name: str, description: str) -> None:
+    """Create the role NAME."""
+    cmd = _parsed(DefineRole, name=name, description=description)
+    role = run_with_services(settings_or_exit(), lambda s: s.create_role(cmd, SYSTEM))
+    click.echo(f"Created role {role.name}.")
+
+
+@roles.command("grant")
+@click.argument("login")
+@click.argument("role")
+def grant(login: str, role: str) -> None:
+    """Give ROLE to LOGIN (a username or e-mail)."""
+
+    async def use(services: Services) -> UserDetail:
+        user = await services.find_user(login, SYSTEM)
+        return await services.grant_role(_parsed(RoleChange, user_id=user.id, role=role), SYSTEM)
+
+    user = run_with_services(settings_or_exit(), use)
+    click.echo(f"{user.username} now holds: {', '.join(user.roles)}.")
+
+
+@roles.command("revoke")
+@click.argument("login")
+@click.argument("role")
+def revoke(login: str, role: str) -> None:
+    """Take ROLE from LOGIN (a username or e-mail)."""
+
+    async def use(services: Services) -> UserDetail:
+        user = await services.find_user(login, SYSTEM)
+        return await services.revoke_role(_parsed(RoleChange, user_id=user.id, role=role), SYSTEM)
+
+    user = run_with_services(settings_or_exit(), use)
+    click.echo(f"{user.username} now holds: {', '.join(user.roles) or 'no roles'}.")
+
+
+def _parsed(model: type[M], **values: object) -> M:
+    """The command, or a one-line error naming the first value that does not fit."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise click.ClickException(f"{first['loc'][0]}: {first['msg']}") from None
 
 
 @main.command()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.audit import AuditEntry
@@ -21,9 +22,23 @@ class SqlAlchemyAuditLog(AuditLog):
         self._new.append(entry)
 
     async def list(
-        self, *, user_id: UUID | None = None, event_type: str | None = None, limit: int = 50
+        self,
+        *,
+        user_id: UUID | None = None,
+        event_type: str | None = None,
+        before: tuple[datetime, UUID] | None = None,
+        limit: int = 50,
     ) -> list[AuditEntry]:
-        query = select(audit_events).order_by(audit_events.c.occurred_at.desc()).limit(limit)
+        newest_first = (audit_events.c.occurred_at.desc(), audit_events.c.id.desc())
+        query = select(audit_events).order_by(*newest_first).limit(limit)
+        if before is not None:
+            at, entry_id = before
+            query = query.where(
+                or_(
+                    audit_events.c.occurred_at < at,
+                    and_(audit_events.c.occurred_at == at, audit_events.c.id < entry_id),
+                )
+            )
         if user_id is not None:
             query = query.where(audit_events.c.user_id == user_id)
         if event_type is not None:

@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, literal, or_, select, update
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.repositories import Member, MemberPage, RoleRepository, UserRepository
-from domain.roles import Role
+from domain.repositories import Member, MemberPage, UserRepository
 from domain.users import User
 from domain.values import EmailAddress, PasswordHash, Username
 from infrastructure.db.tables import roles, user_roles, users
@@ -92,12 +91,36 @@ class SqlAlchemyUserRepository(UserRepository):
         ]
         return MemberPage(members=members, total=total)
 
-    async def list_all(self, *, offset: int, limit: int) -> list[User]:
-        page = select(users).order_by(users.c.username_key).offset(offset).limit(limit)
-        rows = (await self._connection.execute(page)).all()
+    async def _search(self, prefix: str, after: str | None, limit: int) -> list[User]:
+        query = select(users).order_by(users.c.username_key).limit(limit)
+        if prefix:
+            matching = union(
+                select(users.c.id).where(self._starts_with(users.c.username_key, prefix)),
+                select(users.c.id).where(self._starts_with(users.c.email_key, prefix)),
+            )
+            query = query.where(users.c.id.in_(matching.scalar_subquery()))
+        if after is not None:
+            query = query.where(users.c.username_key > after)
+        rows = (await self._connection.execute(query)).all()
         held = await self._roles_of([row.id for row in rows])
-        found = [user_from_row(row, held.get(row.id, ())) for row in rows]
-        return [self._track(user) for user in found]
+        return [self._track(user_from_row(row, held.get(row.id, ()))) for row in rows]
+
+    async def count_active_holding(self, role: str) -> int:
+        query = (
+            select(func.count())
+            .select_from(users.join(user_roles, user_roles.c.user_id == users.c.id))
+            .join(roles, roles.c.id == user_roles.c.role_id)
+            .where(roles.c.name == role, users.c.active.is_(True))
+        )
+        return int((await self._connection.execute(query)).scalar_one())
+
+    def _starts_with(self, column: Any, prefix: str) -> Any:
+        """A prefix match that reads the prefix literally and can use an index: a range
+        on SQLite (byte order), LIKE with escaped wildcards on PostgreSQL, where the
+        pattern_ops indexes serve it whatever the database's collation."""
+        if self._connection.dialect.name == "sqlite":
+            return and_(column >= prefix, column < prefix + "\U0010ffff")
+        return column.startswith(prefix, autoescape=True)
 
     async def flush(self) -> None:
         """Write new users, then whatever changed on the users handed out."""
@@ -184,31 +207,3 @@ class SqlAlchemyUserRepository(UserRepository):
                     user_roles.c.user_id == user.id, user_roles.c.role_id.in_(role_ids)
                 )
             )
-
-
-class SqlAlchemyRoleRepository(RoleRepository):
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
-        self._new: list[Role] = []
-
-    def add(self, role: Role) -> None:
-        self._new.append(role)
-
-    async def get(self, name: str) -> Role | None:
-        row = (await self._connection.execute(select(roles).where(roles.c.name == name))).first()
-        return None if row is None else Role(row.name, row.description, row.created_at, row.id)
-
-    async def list(self) -> list[Role]:
-        rows = (await self._connection.execute(select(roles).order_by(roles.c.name))).all()
-        return [Role(row.name, row.description, row.created_at, row.id) for row in rows]
-
-    async def flush(self) -> None:
-        for role in self._new:
-            values = {
-                "id": role.id,
-                "name": role.name,
-                "description": role.description,
-                "created_at": role.created_at,
-            }
-            await self._connection.execute(insert(roles).values(**values))
-        self._new.clear()

@@ -125,3 +125,12 @@ Index(
     audit_events.c.event_type,
     audit_events.c.occurred_at,
 )
+
+# Prefix search (admin user search) on PostgreSQL: LIKE 'abc%' can use these whatever
+# the database's collation. SQLite searches the unique indexes by range instead.
+for _column in (users.c.username_key, users.c.email_key):
+    Index(
+        f"ix_users_{_column.name}_pattern",
+        _column,
+        postgresql_ops={_column.name: "varchar_pattern_ops"},
+    ).ddl_if(dialect="postgresql")

@@ -10,7 +10,8 @@ from application.event_bus import EventBus
 from application.unit_of_work import UnitOfWork
 from infrastructure.db.audit import SqlAlchemyAuditLog
 from infrastructure.db.errors import domain_error_for, translated
-from infrastructure.db.repositories import SqlAlchemyRoleRepository, SqlAlchemyUserRepository
+from infrastructure.db.repositories import SqlAlchemyUserRepository
+from infrastructure.db.roles import SqlAlchemyRoleRepository
 from infrastructure.db.sessions import SqlAlchemySessionRepository
 
 

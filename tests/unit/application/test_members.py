@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from application.commands import ListMembers, ListUsers
+from application.commands import ListMembers
 from application.results import UserDetail
 from application.services import Services
 from tests.fakes import FakeClock, FakeState
@@ -97,18 +97,3 @@ async def test_get_user_returns_the_user_with_that_id(services: Services, sign_u
 async def test_get_user_returns_none_for_an_unknown_id(services: Services, sign_up: SignUp) -> None:
     await sign_up("alice")
     assert await services.get_user(uuid.uuid4()) is None
-
-
-async def test_list_users_includes_inactive_users_ordered_by_username(
-    services: Services, state: FakeState, sign_up_in_turn: SignUp
-) -> None:
-    for name in ["carol", "Bob", "alice"]:
-        await sign_up_in_turn(name)
-    for user in state.users.values():
-        user.active = str(user.username) != "Bob"
-    found = await services.list_users(ListUsers())
-    assert [(user.username, user.active) for user in found] == [
-        ("alice", True),
-        ("Bob", False),
-        ("carol", True),
-    ]
