@@ -156,25 +156,46 @@ class FakeUserRepository(UserRepository):
 
 
 class FakeRoleRepository(RoleRepository):
-    def __init__(self, store: dict[str, Role]) -> None:
-        self.store = store
-        self.pending: list[Role] = []
+    """Roles in a shared dictionary; holders are counted from the users' role sets."""
 
-    def add(self, role: Role) -> None:
+    def __init__(self, store: dict[str, Role], users: dict[UUID, User]) -> None:
+        super().__init__()
+        self.store = store
+        self.users = users
+        self.pending: list[Role] = []
+        self.removed: list[Role] = []
+
+    def _add(self, role: Role) -> None:
         self.pending.append(role)
 
-    async def get(self, name: str) -> Role | None:
-        return self.store.get(name)
+    async def _get(self, name: str) -> Role | None:
+        found = self.store.get(name)
+        return None if found is None else copy.deepcopy(found)
+
+    def remove(self, role: Role) -> None:
+        self.removed.append(role)
 
     async def all(self) -> list[Role]:
-        return sorted(self.store.values(), key=lambda role: role.name)
+        return [copy.deepcopy(self.store[name]) for name in sorted(self.store)]
+
+    async def list_with_members(self) -> list[tuple[Role, int]]:
+        return [(role, await self.count_members(role.name)) for role in await self.all()]
+
+    async def count_members(self, name: str) -> int:
+        return sum(1 for user in self.users.values() if name in user.roles)
 
     def commit_into_store(self) -> None:
         for role in self.pending:
             if role.name in self.store:
                 raise errors.RoleAlreadyExists(field="name")
-            self.store[role.name] = role
+        for role in [*self.pending, *self.seen.values()]:
+            stored = copy.deepcopy(role)
+            stored.events = []
+            self.store[role.name] = stored
+        for role in self.removed:
+            self.store.pop(role.name, None)
         self.pending.clear()
+        self.removed.clear()
 
 
 class FakeSessionRepository(SessionRepository):
@@ -323,7 +344,7 @@ class FakeUnitOfWork(UnitOfWork):
 
     async def _begin(self) -> None:
         self.users = FakeUserRepository(self.state.users)
-        self.roles = FakeRoleRepository(self.state.roles)
+        self.roles = FakeRoleRepository(self.state.roles, self.state.users)
         self.sessions = FakeSessionRepository(self.state.sessions, self.state.users)
         self.audit = FakeAuditLog(self.state.audit)
         self.committed = False
