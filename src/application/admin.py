@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from uuid import UUID
 
@@ -40,7 +41,7 @@ async def search_users(query: SearchUsers, actor: Actor, *, uow: UnitOfWork) -> 
 
     Raises: PermissionDenied
     """
-    prefix = query.query.strip().casefold()
+    prefix = unicodedata.normalize("NFC", query.query.strip()).casefold()
     async with uow:
         await authorise(uow, actor)
         found = await uow.users.search(prefix, after=query.after, limit=query.limit + 1)
@@ -197,7 +198,9 @@ async def list_audit(query: AuditQuery, actor: Actor, *, uow: UnitOfWork) -> Aud
             before=before,
             limit=query.limit + 1,
         )
-    page = found[: query.limit]
+        page = found[: query.limit]
+        ids = {e.user_id for e in page} | {e.actor_id for e in page}
+        names = await uow.users.usernames(i for i in ids if i is not None)
     cursor = (
         f"{page[-1].occurred_at.isoformat()}|{page[-1].id}" if len(found) > query.limit else None
     )
@@ -207,7 +210,9 @@ async def list_audit(query: AuditQuery, actor: Actor, *, uow: UnitOfWork) -> Aud
             occurred_at=entry.occurred_at,
             event_type=entry.event_type,
             user_id=entry.user_id,
+            user_name=names.get(entry.user_id) if entry.user_id else None,
             actor_id=entry.actor_id,
+            actor_name=names.get(entry.actor_id) if entry.actor_id else entry.details.get("by"),
             ip=entry.ip,
             details=entry.details,
         )

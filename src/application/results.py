@@ -158,7 +158,9 @@ class AuditRecord(BaseModel):
     occurred_at: datetime
     event_type: str
     user_id: UUID | None
+    user_name: str | None
     actor_id: UUID | None
+    actor_name: str | None
     ip: str | None
     details: dict[str, str]
 

@@ -34,7 +34,7 @@ class AuditEntry:
     ) -> AuditEntry:
         """The entry for ``event``; the subject is its ``user_id`` and, unless someone
         else acted, the subject acted on itself. ``by`` names an actor with no account
-        (the command line)."""
+        (the command line), so with it the actor id stays None."""
         values = dataclasses.asdict(event)
         values.pop("occurred_at")
         user_id = values.pop("user_id", None)
@@ -45,7 +45,7 @@ class AuditEntry:
             occurred_at=event.occurred_at,
             event_type=type(event).__name__,
             user_id=user_id,
-            actor_id=actor_id or user_id,
+            actor_id=actor_id or (user_id if by is None else None),
             ip=ip,
             details=details,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -69,6 +70,10 @@ class UserRepository(abc.ABC):
         found = await self._search(prefix, after, limit)
         self.seen.update((user.id, user) for user in found)
         return found
+
+    @abc.abstractmethod
+    async def usernames(self, user_ids: Iterable[UUID]) -> dict[UUID, str]:
+        """The usernames of those of ``user_ids`` that still exist, in one query."""
 
     @abc.abstractmethod
     async def count_active_holding(self, role: str) -> int:

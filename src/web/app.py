@@ -12,7 +12,7 @@ from application.services import Services
 from infrastructure.rate_limits import PruningMemoryStore, SwappableStore
 from infrastructure.settings import Settings
 from web.auth import register_auth
-from web.blueprints import health, password_reset, public, users
+from web.blueprints import admin, health, password_reset, public, users
 from web.bootstrap import Runtime, build_runtime
 from web.errors import register_error_handlers
 from web.headers import register_headers
@@ -104,6 +104,7 @@ def register_blueprints(app: Quart) -> None:
         public.blueprint,
         password_reset.blueprint,
         users.blueprint,
+        admin.blueprint,
         health.blueprint,
     ):
         app.register_blueprint(blueprint)

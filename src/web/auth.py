@@ -9,9 +9,10 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 from uuid import UUID
 
-from quart import Quart, ResponseReturnValue, g, redirect, request, session, url_for
+from quart import Quart, ResponseReturnValue, abort, g, redirect, request, session, url_for
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 
+from application.commands import Actor
 from application.results import SignedIn, UserDetail
 from web.client import client
 from web.runtime import services
@@ -82,15 +83,36 @@ async def end_locally() -> None:
     g.viewer, g.session_id = None, None
 
 
-def login_required(
-    view: Callable[P, Awaitable[R]],
-) -> Callable[P, Awaitable[R | ResponseReturnValue]]:
-    """Send a signed-out visitor to the sign-in form, coming back here afterwards."""
+View = Callable[P, Awaitable[R]]
+Guarded = Callable[P, Awaitable[R | ResponseReturnValue]]
 
-    @wraps(view)
-    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
-        if viewer() is None:
-            return redirect(url_for("public.home", next=request.full_path.rstrip("?")), 303)
-        return await view(*args, **kwargs)
 
-    return guarded
+def require_role(role: str | None) -> Callable[[View[P, R]], Guarded[P, R]]:
+    """Signed out: to the sign-in form, coming back afterwards. Signed in without
+    ``role``: a 403 page before the view runs (the use cases check again, so nothing
+    relies on this alone). ``None`` asks for sign-in only."""
+
+    def decorate(view: View[P, R]) -> Guarded[P, R]:
+        @wraps(view)
+        async def guarded(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
+            user = viewer()
+            if user is None:
+                return redirect(url_for("public.home", next=request.full_path.rstrip("?")), 303)
+            if role is not None and role not in user.roles:
+                abort(403)
+            return await view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+login_required = require_role(None)
+
+
+def actor() -> Actor:
+    """The signed-in account as the actor of an administrative use case."""
+    user = viewer()
+    if user is None:
+        abort(401)
+    return Actor(user_id=user.id, name=user.username, client=client())

@@ -52,6 +52,7 @@ DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.InvalidCredentials: 400,
     errors.InactiveUser: 403,
+    errors.PermissionDenied: 403,
     errors.NotFound: 404,
     errors.ServiceUnavailable: 503,
     errors.TooManyAttempts: 429,

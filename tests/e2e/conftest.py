@@ -100,12 +100,17 @@ def mailbox(smtp: tuple[Sink, int]) -> Sink:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, smtp: tuple[Sink, int]) -> Iterator[str]:
-    """``gatehouse db upgrade`` then ``gatehouse serve`` on a free port, as a user would,
-    sending its mail over SMTP to the test's server."""
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def server_env(
+    tmp_path_factory: pytest.TempPathFactory, smtp: tuple[Sink, int], port: int
+) -> dict[str, str]:
+    """The environment the server runs with; the CLI run with it reaches the same data."""
     home = tmp_path_factory.mktemp("server")
-    port = free_port()
-    env = {
+    return {
         **os.environ,
         "GATEHOUSE_ENV": "development",
         "INSTANCE_PATH": str(home / "instance"),
@@ -115,6 +120,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: tuple[Sink, int]) -> 
         "SMTP_PORT": str(smtp[1]),
         "SMTP_SECURITY": "none",
     }
+
+
+@pytest.fixture(scope="session")
+def server(server_env: dict[str, str], port: int) -> Iterator[str]:
+    """``gatehouse db upgrade`` then ``gatehouse serve`` on a free port, as a user would,
+    sending its mail over SMTP to the test's server."""
+    env = server_env
+    home = Path(env["INSTANCE_PATH"]).parent
     subprocess.run([GATEHOUSE, "db", "upgrade"], env=env, check=True, capture_output=True)
     log = (home / "server.log").open("wb")
     process = subprocess.Popen(

@@ -105,6 +105,13 @@ class SqlAlchemyUserRepository(UserRepository):
         held = await self._roles_of([row.id for row in rows])
         return [self._track(user_from_row(row, held.get(row.id, ()))) for row in rows]
 
+    async def usernames(self, user_ids: Iterable[UUID]) -> dict[UUID, str]:
+        wanted = set(user_ids)
+        if not wanted:
+            return {}
+        query = select(users.c.id, users.c.username).where(users.c.id.in_(wanted))
+        return {row.id: row.username for row in (await self._connection.execute(query)).all()}
+
     async def count_active_holding(self, role: str) -> int:
         query = (
             select(func.count())

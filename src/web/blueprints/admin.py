@@ -1,0 +1,190 @@
+"""Administration pages: users, roles and the audit trail (the admin role only)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from quart import (
+    Blueprint,
+    ResponseReturnValue,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from application.commands import AuditQuery, DefineRole, RoleChange, SearchUsers
+from domain import errors
+from domain.roles import ADMIN
+from web import forms
+from web.auth import actor, require_role, viewer
+from web.runtime import services
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+admin_only = require_role(ADMIN)
+
+
+@blueprint.get("/")
+@admin_only
+async def index() -> ResponseReturnValue:
+    return redirect(url_for("admin.users"), 303)
+
+
+@blueprint.get("/users/")
+@admin_only
+async def users() -> ResponseReturnValue:
+    query, _ = forms.build(
+        SearchUsers, {"query": request.args.get("q", ""), "after": request.args.get("after")}
+    )
+    if query is None:
+        abort(400)
+    page = await services().search_users(query, actor())
+    return await render_template("admin/users.html", page=page, q=query.query)
+
+
+@blueprint.get("/users/<uuid:user_id>")
+@admin_only
+async def user(user_id: UUID) -> ResponseReturnValue:
+    found = await services().admin_get_user(user_id, actor())
+    roles = await services().list_roles(actor())
+    grantable = [role.name for role in roles if role.name not in found.roles]
+    me = viewer()
+    return await render_template(
+        "admin/user.html",
+        user=found,
+        grantable=grantable,
+        is_me=me is not None and me.id == found.id,
+    )
+
+
+@blueprint.post("/users/<uuid:user_id>/activate")
+@admin_only
+async def activate(user_id: UUID) -> ResponseReturnValue:
+    done = await services().activate_user(user_id, actor())
+    return await _back(user_id, f"{done.username} can sign in again.")
+
+
+@blueprint.post("/users/<uuid:user_id>/deactivate")
+@admin_only
+async def deactivate(user_id: UUID) -> ResponseReturnValue:
+    try:
+        done = await services().deactivate_user(user_id, actor())
+    except errors.Conflict as error:
+        return await _back(user_id, error.message, "error")
+    return await _back(user_id, f"{done.username} is deactivated; their sessions have ended.")
+
+
+@blueprint.post("/users/<uuid:user_id>/roles")
+@admin_only
+async def grant(user_id: UUID) -> ResponseReturnValue:
+    values, problems = await forms.read_form(("role",))
+    cmd, invalid = forms.build(RoleChange, {"user_id": user_id, "role": values["role"]})
+    if cmd is None or problems or invalid:
+        return await _back(user_id, "Choose a role to grant.", "error")
+    try:
+        done = await services().grant_role(cmd, actor())
+    except (errors.Conflict, errors.RoleNotFound, errors.ValidationFailed) as error:
+        return await _back(user_id, error.message, "error")
+    return await _back(user_id, f"{done.username} now holds {cmd.role.lower()!r}.")
+
+
+@blueprint.post("/users/<uuid:user_id>/roles/<role>/revoke")
+@admin_only
+async def revoke(user_id: UUID, role: str) -> ResponseReturnValue:
+    cmd, _ = forms.build(RoleChange, {"user_id": user_id, "role": role})
+    if cmd is None:
+        abort(404)
+    try:
+        done = await services().revoke_role(cmd, actor())
+    except (errors.Conflict, errors.ValidationFailed) as error:
+        return await _back(user_id, error.message, "error")
+    return await _back(user_id, f"{done.username} no longer holds {role!r}.")
+
+
+async def _back(user_id: UUID, message: str, category: str = "success") -> ResponseReturnValue:
+    await flash(message, category)
+    return redirect(url_for("admin.user", user_id=user_id), 303)
+
+
+@blueprint.get("/roles/")
+@admin_only
+async def roles() -> ResponseReturnValue:
+    return await _roles_page({}, {}, 200)
+
+
+@blueprint.post("/roles/")
+@admin_only
+async def create_role() -> ResponseReturnValue:
+    values, problems = await forms.read_form(("name", "description"))
+    cmd, invalid = forms.build(DefineRole, values)
+    problems = invalid | problems
+    if cmd is not None and not problems:
+        try:
+            role = await services().create_role(cmd, actor())
+        except (errors.ValidationFailed, errors.Conflict) as error:
+            problems = {error.field or "name": error.message}
+        else:
+            await flash(f"Created the role {role.name!r}.", "success")
+            return redirect(url_for("admin.roles"), 303)
+    return await _roles_page(values, problems, 422)
+
+
+@blueprint.post("/roles/<name>/describe")
+@admin_only
+async def describe_role(name: str) -> ResponseReturnValue:
+    values, problems = await forms.read_form(("description",))
+    cmd, invalid = forms.build(DefineRole, {"name": name, **values})
+    if cmd is None or problems or invalid:
+        await flash("Descriptions are at most 200 characters of ordinary text.", "error")
+        return redirect(url_for("admin.roles"), 303)
+    try:
+        await services().describe_role(cmd, actor())
+    except errors.ValidationFailed as error:
+        await flash(error.message, "error")
+    except errors.RoleNotFound:
+        abort(404)
+    else:
+        await flash(f"Saved the description of {cmd.name.lower()!r}.", "success")
+    return redirect(url_for("admin.roles"), 303)
+
+
+@blueprint.post("/roles/<name>/delete")
+@admin_only
+async def delete_role(name: str) -> ResponseReturnValue:
+    try:
+        await services().delete_role(name, actor())
+    except errors.RoleInUse as error:
+        await flash(error.message, "error")
+    except (errors.RoleNotFound, errors.InvalidRoleName):
+        abort(404)
+    else:
+        await flash(f"Deleted the role {name.lower()!r}.", "success")
+    return redirect(url_for("admin.roles"), 303)
+
+
+async def _roles_page(
+    values: dict[str, str], problems: forms.FieldErrors, status: int
+) -> ResponseReturnValue:
+    found = await services().list_roles(actor())
+    page = await render_template("admin/roles.html", roles=found, values=values, problems=problems)
+    return page, status
+
+
+@blueprint.get("/audit/")
+@admin_only
+async def audit() -> ResponseReturnValue:
+    args = request.args
+    query, _ = forms.build(
+        AuditQuery,
+        {
+            "user_id": args.get("user") or None,
+            "event_type": args.get("type") or None,
+            "before": args.get("before") or None,
+        },
+    )
+    if query is None:
+        abort(400)
+    page = await services().list_audit(query, actor())
+    return await render_template("admin/audit.html", page=page, query=query)
