@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -119,6 +120,9 @@ class FakeUserRepository(UserRepository):
         )
         page = [u for u in matching if after is None or u.username.key > after][:limit]
         return [self._remember_copy(user) for user in page]
+
+    async def usernames(self, user_ids: Iterable[UUID]) -> dict[UUID, str]:
+        return {i: str(self.store[i].username) for i in set(user_ids) if i in self.store}
 
     async def count_active_holding(self, role: str) -> int:
         return sum(1 for user in self.store.values() if user.active and role in user.roles)
@@ -253,13 +257,20 @@ class FakeAuditLog(AuditLog):
         self.pending.append(entry)
 
     async def list(
-        self, *, user_id: UUID | None = None, event_type: str | None = None, limit: int = 50
+        self,
+        *,
+        user_id: UUID | None = None,
+        event_type: str | None = None,
+        before: tuple[datetime, UUID] | None = None,
+        limit: int = 50,
     ) -> list[AuditEntry]:
+        """Newest first by (time, id), as the database orders them."""
         found = [
             e
-            for e in reversed(self.store)
+            for e in sorted(self.store, key=lambda e: (e.occurred_at, e.id), reverse=True)
             if (user_id is None or e.user_id == user_id)
             and (event_type is None or e.event_type == event_type)
+            and (before is None or (e.occurred_at, e.id) < before)
         ]
         return found[:limit]
 

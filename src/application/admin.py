@@ -227,9 +227,10 @@ def _cursor(raw: str | None) -> tuple[datetime, UUID] | None:
         return None
     at, _, entry_id = raw.partition("|")
     try:
-        return datetime.fromisoformat(at), UUID(entry_id)
+        time, key = datetime.fromisoformat(at), UUID(entry_id)
     except ValueError:
         return None
+    return (time, key) if time.tzinfo is not None else None
 
 
 async def _user(uow: UnitOfWork, user_id: UUID) -> User:

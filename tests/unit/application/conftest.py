@@ -7,7 +7,7 @@ import pytest
 from application.results import UserDetail
 from application.services import Services
 from tests.fakes import FakeClock, FakePasswordHasher, FakeState, RecordingBus, fake_services
-from tests.unit.application.helpers import PASSWORD, SignUp, registration
+from tests.unit.application.helpers import PASSWORD, SignUp, admin_creation, registration
 
 
 @pytest.fixture
@@ -54,3 +54,13 @@ def sign_up(services: Services) -> SignUp:
         return await services.register(registration(username, email, password))
 
     return sign_up
+
+
+@pytest.fixture
+def make_admin(services: Services) -> SignUp:
+    """Create an active administrator through the services: ``await make_admin("root")``."""
+
+    async def make_admin(username: str = "root") -> UserDetail:
+        return await services.create_user(admin_creation(username))
+
+    return make_admin

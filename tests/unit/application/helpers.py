@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from application.commands import Client, RegisterUser, SignIn
+from application.commands import Actor, Client, CreateUser, RegisterUser, SignIn
 from application.results import UserDetail
 
 PASSWORD = "correct horse battery staple"
@@ -29,3 +29,13 @@ def credentials(
 ) -> SignIn:
     """A sign-in as ``login`` from ``CLIENT``."""
     return SignIn(login=login, password=password, remember=remember, client=CLIENT)
+
+
+def admin_creation(username: str = "root") -> CreateUser:
+    """An operator's creation of ``username`` holding the built-in admin role."""
+    return CreateUser(**registration(username).model_dump(), roles=frozenset({"admin"}))
+
+
+def acting(user: UserDetail, client: Client = CLIENT) -> Actor:
+    """``user`` acting from ``client``."""
+    return Actor(user_id=user.id, name=user.username, client=client)
