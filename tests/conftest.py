@@ -49,16 +49,17 @@ async def _admin_execute(sql: str) -> None:
 
 
 @asynccontextmanager
-async def throwaway_postgres(prefix: str) -> AsyncIterator[str]:
+async def throwaway_postgres(prefix: str, options: str = "") -> AsyncIterator[str]:
     """A new, empty PostgreSQL database, dropped afterwards; skipped (or failed, when
-    PostgreSQL is required) if no server answers."""
+    PostgreSQL is required) if no server answers. ``options`` end its CREATE DATABASE
+    (a template and a collation, say)."""
     if not await _postgres_reachable(POSTGRES_URL):
         message = f"PostgreSQL is not reachable at {POSTGRES_URL}"
         if POSTGRES_REQUIRED:
             pytest.fail(message + " (GATEHOUSE_REQUIRE_POSTGRES=1)")
         pytest.skip(message)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    await _admin_execute(f'CREATE DATABASE "{name}"')
+    await _admin_execute(f'CREATE DATABASE "{name}" {options}')
     base, _, _ = POSTGRES_URL.rpartition("/")
     try:
         yield f"{base}/{name}"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, select
 
 from infrastructure.db import migrations
+from infrastructure.db.tables import audit_events
 from tests.conftest import unique_name
 from web.cli import main
 
@@ -105,3 +108,173 @@ def test_an_over_long_username_is_a_clear_error(cli_env: dict[str, str]) -> None
     result = create("u" * 40)
     assert result.exit_code == 1  # type: ignore[attr-defined]
     assert "username: String should have at most 25 characters" in result.output  # type: ignore[attr-defined]
+
+
+# Accounts and roles, changed by the command line as the system actor.
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def audit_trail(env: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+    """Every audit entry in the CLI's database as (event type, details), oldest first."""
+    engine = create_engine(env["DATABASE_URL"].replace("+aiosqlite", ""))
+    query = select(audit_events.c.event_type, audit_events.c.details).order_by(
+        audit_events.c.occurred_at
+    )
+    try:
+        with engine.connect() as connection:
+            return [(row.event_type, dict(row.details)) for row in connection.execute(query)]
+    finally:
+        engine.dispose()
+
+
+def listed_line(name: str) -> str:
+    listed = run("users", "list")
+    assert listed.exit_code == 0, listed.output
+    return next(line for line in listed.output.splitlines() if line.startswith(name))
+
+
+def role_line(name: str) -> list[str]:
+    listed = run("roles", "list")
+    assert listed.exit_code == 0, listed.output
+    return next(line for line in listed.output.splitlines() if line.startswith(name)).split()
+
+
+@pytest.mark.parametrize(
+    ("off", "on"),
+    [
+        (str.upper, lambda name: f"{name}@example.com".upper()),
+        (lambda name: f"{name}@EXAMPLE.com".swapcase(), str.swapcase),
+    ],
+    ids=["off-by-username-on-by-email", "off-by-email-on-by-username"],
+)
+def test_users_deactivate_and_activate_find_the_account_by_either_login_in_any_case(
+    cli_env: dict[str, str], off: Callable[[str], str], on: Callable[[str], str]
+) -> None:
+    name = unique_name("op")
+    create(name)
+
+    deactivated = run("users", "deactivate", off(name))
+    assert deactivated.exit_code == 0, deactivated.output
+    assert deactivated.output == f"Deactivated {name}; their sessions have ended.\n"
+    assert listed_line(name).split()[2] == "inactive"
+
+    activated = run("users", "activate", on(name))
+    assert activated.exit_code == 0, activated.output
+    assert activated.output == f"Activated {name}.\n"
+    assert listed_line(name).split()[2] == "active"
+
+    assert audit_trail(cli_env)[-2:] == [
+        ("UserDeactivated", {"by": "cli"}),
+        ("UserActivated", {"by": "cli"}),
+    ]
+
+
+def test_roles_create_list_grant_and_revoke_with_an_audit_entry_for_each_change(
+    cli_env: dict[str, str],
+) -> None:
+    name = unique_name("op")
+    create(name)
+
+    created = run("roles", "create", "Editor", "--description", "Edits pages.")
+    assert created.exit_code == 0, created.output
+    assert created.output == "Created role editor.\n"
+    assert role_line("editor") == ["editor", "0", "Edits", "pages."]
+    assert role_line("admin")[:2] == ["admin", "0"]
+
+    granted = run("roles", "grant", name.upper(), "EDITOR")
+    assert granted.exit_code == 0, granted.output
+    assert granted.output == f"{name} now holds: editor.\n"
+    assert role_line("editor")[:2] == ["editor", "1"]
+    assert listed_line(name).split()[-1] == "editor"
+
+    revoked = run("roles", "revoke", f"{name}@example.com", "editor")
+    assert revoked.exit_code == 0, revoked.output
+    assert revoked.output == f"{name} now holds: no roles.\n"
+    assert role_line("editor")[:2] == ["editor", "0"]
+
+    assert audit_trail(cli_env)[-3:] == [
+        ("RoleCreated", {"role": "editor", "description": "Edits pages.", "by": "cli"}),
+        ("RoleGranted", {"role": "editor", "by": "cli"}),
+        ("RoleRevoked", {"role": "editor", "by": "cli"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["users", "activate", "{login}"],
+        ["users", "deactivate", "{login}"],
+        ["roles", "grant", "{login}", "admin"],
+        ["roles", "revoke", "{login}", "admin"],
+    ],
+    ids=" ".join,
+)
+def test_an_unknown_user_is_one_line_and_exit_code_1(
+    cli_env: dict[str, str], command: list[str]
+) -> None:
+    ghost = unique_name("ghost")
+    result = run(*(part.format(login=ghost) for part in command))
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"Error: There is no user '{ghost}'."]
+
+
+def test_granting_an_unknown_role_is_one_line_and_exit_code_1(cli_env: dict[str, str]) -> None:
+    name = unique_name("op")
+    create(name)
+    before = audit_trail(cli_env)
+
+    result = run("roles", "grant", name, "nosuchrole")
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ["Error: There is no role named 'nosuchrole'."]
+    assert audit_trail(cli_env) == before
+
+
+def test_granting_a_role_twice_says_the_user_already_holds_it(cli_env: dict[str, str]) -> None:
+    name = unique_name("op")
+    create(name)
+    assert run("roles", "create", "editor").exit_code == 0
+    assert run("roles", "grant", name, "editor").exit_code == 0
+    before = audit_trail(cli_env)
+
+    result = run("roles", "grant", name, "editor")
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"Error: {name} already holds 'editor'."]
+    assert audit_trail(cli_env) == before
+
+
+def test_creating_a_role_twice_is_one_line_and_exit_code_1(cli_env: dict[str, str]) -> None:
+    assert run("roles", "create", "editor").exit_code == 0
+
+    result = run("roles", "create", "EDITOR")
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ["Error: A role with that name already exists."]
+
+
+LAST_ADMIN = "Error: This is the last active administrator; make another one first."
+
+
+@pytest.mark.parametrize("command", [["users", "deactivate"], ["roles", "revoke"]], ids=" ".join)
+def test_the_last_active_admin_cannot_be_deactivated_or_lose_the_role(
+    cli_env: dict[str, str], command: list[str]
+) -> None:
+    admin = unique_name("root")
+    create(admin, "--admin")
+    args = [*command, admin] + (["admin"] if command[0] == "roles" else [])
+    before = audit_trail(cli_env)
+
+    refused = run(*args)
+
+    assert refused.exit_code == 1
+    assert refused.output.splitlines() == [LAST_ADMIN]
+    assert listed_line(admin).split()[2:] == ["active", "admin"]
+    assert audit_trail(cli_env) == before
+
+    create(unique_name("root"), "--admin")
+    assert run(*args).exit_code == 0

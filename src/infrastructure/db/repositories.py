@@ -92,15 +92,17 @@ class SqlAlchemyUserRepository(UserRepository):
         return MemberPage(members=members, total=total)
 
     async def _search(self, prefix: str, after: str | None, limit: int) -> list[User]:
-        query = select(users).order_by(users.c.username_key).limit(limit)
+        later = [] if after is None else [users.c.username_key > after]
         if prefix:
-            matching = union(
-                select(users.c.id).where(self._starts_with(users.c.username_key, prefix)),
-                select(users.c.id).where(self._starts_with(users.c.email_key, prefix)),
-            )
-            query = query.where(users.c.id.in_(matching.scalar_subquery()))
-        if after is not None:
-            query = query.where(users.c.username_key > after)
+            # Whole rows from each half rather than ids joined back to users: when its
+            # statistics guess many matches, PostgreSQL makes that join a full scan.
+            found = union(
+                select(users).where(self._starts_with(users.c.username_key, prefix), *later),
+                select(users).where(self._starts_with(users.c.email_key, prefix), *later),
+            ).subquery()
+            query = select(found).order_by(found.c.username_key).limit(limit)
+        else:
+            query = select(users).where(*later).order_by(users.c.username_key).limit(limit)
         rows = (await self._connection.execute(query)).all()
         held = await self._roles_of([row.id for row in rows])
         return [self._track(user_from_row(row, held.get(row.id, ()))) for row in rows]
