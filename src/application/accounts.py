@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import NoReturn
 from uuid import UUID
 
-from application.commands import Authenticate, CreateUser, RegisterUser
+from application.admin import authorise
+from application.commands import Actor, Authenticate, CreateUser, RegisterUser
 from application.results import UserDetail
 from application.unit_of_work import UnitOfWork
 from domain import errors, events, password_policy
@@ -22,25 +23,41 @@ async def register(
 
     Raises: InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken, EmailTaken
     """
-    return await create_user(CreateUser(**cmd.model_dump()), uow=uow, hasher=hasher, clock=clock)
+    return await _create(CreateUser(**cmd.model_dump()), None, uow=uow, hasher=hasher, clock=clock)
 
 
 async def create_user(
-    cmd: CreateUser, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
+    cmd: CreateUser, actor: Actor, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
 ) -> UserDetail:
-    """Create an active account holding ``cmd.roles`` (operators only).
+    """Create an active account holding ``cmd.roles``, as an administrator or the system
+    (the command line); the audit trail names the actor.
 
-    Raises: InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken, EmailTaken,
-    RoleNotFound
+    Raises: PermissionDenied, InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken,
+    EmailTaken, RoleNotFound
     """
+    return await _create(cmd, actor, uow=uow, hasher=hasher, clock=clock)
+
+
+async def _create(
+    cmd: CreateUser,
+    actor: Actor | None,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+) -> UserDetail:
     problems = registration_problems(cmd)
     if problems:
         raise problems[0]
     username, email = Username(cmd.username), EmailAddress(cmd.email)
     async with uow:
+        if actor is not None:
+            await authorise(uow, actor)
         await _ensure_available(uow, username, email)
     password_hash = await hasher.hash(cmd.password)
     async with uow:
+        if actor is not None:
+            await authorise(uow, actor)
         user = User.register(username, email, password_hash, now=clock.now())
         for name in sorted(cmd.roles):
             role = await _existing_role(uow, name)

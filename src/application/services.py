@@ -48,6 +48,8 @@ from domain import events
 from domain.ports import Clock, LoginThrottle, PasswordHasher, ResetTokens
 from domain.sessions import SessionPolicy
 
+SETUP = Actor.system("setup")
+
 
 @dataclass(frozen=True)
 class Services:
@@ -67,9 +69,11 @@ class Services:
             cmd, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
         )
 
-    async def create_user(self, cmd: CreateUser) -> UserDetail:
+    async def create_user(self, cmd: CreateUser, actor: Actor = SETUP) -> UserDetail:
+        """An operator's account creation; ``actor`` defaults to the system (scripts and
+        tests), the command line passes itself, an administrator their own account."""
         return await accounts.create_user(
-            cmd, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
+            cmd, actor, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
         )
 
     async def authenticate(self, cmd: Authenticate) -> UserDetail:

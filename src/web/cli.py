@@ -121,7 +121,7 @@ def create_user(username: str, email: str, admin: bool) -> None:
     )
     roles = frozenset({"admin"} if admin else set())
     cmd = _parsed(CreateUser, username=username, email=email, password=password, roles=roles)
-    user = run_with_services(settings_or_exit(), lambda s: s.create_user(cmd))
+    user = run_with_services(settings_or_exit(), lambda s: s.create_user(cmd, SYSTEM))
     held = ", ".join(user.roles) or "no roles"
     click.echo(f"Created {user.username} <{user.email}> ({held}).")
 

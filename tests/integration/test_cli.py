@@ -278,3 +278,10 @@ def test_the_last_active_admin_cannot_be_deactivated_or_lose_the_role(
 
     create(unique_name("root"), "--admin")
     assert run(*args).exit_code == 0
+
+
+def test_users_create_is_recorded_as_done_by_the_command_line(cli_env: dict[str, str]) -> None:
+    name = unique_name("op")
+    assert create(name, "--admin").exit_code == 0  # type: ignore[attr-defined]
+    recorded = [(kind, details.get("by")) for kind, details in audit_trail(cli_env)]
+    assert recorded == [("UserRegistered", "cli"), ("RoleGranted", "cli")]

@@ -7,14 +7,14 @@ import dataclasses
 import pytest
 
 from application import accounts
-from application.commands import CreateUser
+from application.commands import Actor, CreateUser
 from application.results import UserDetail
 from application.services import Services
 from domain import errors, events
 from domain.users import User
 from domain.values import EmailAddress, PasswordHash, Username
 from tests.fakes import FakeClock, FakePasswordHasher, FakeState, RecordingBus
-from tests.unit.application.helpers import PASSWORD, SignUp, registration
+from tests.unit.application.helpers import PASSWORD, SignUp, acting, admin_creation, registration
 
 
 def nothing_written(state: FakeState, bus: RecordingBus, *, users: int = 0) -> bool:
@@ -193,3 +193,21 @@ async def test_create_user_without_roles_is_a_plain_registration(services: Servi
     detail: UserDetail = await services.create_user(creation())
     assert detail.roles == ()
     assert not detail.is_admin
+
+
+async def test_only_an_administrator_or_the_system_may_create_accounts(
+    services: Services, state: FakeState
+) -> None:
+    member = await services.register(registration("mallory"))
+    with pytest.raises(errors.PermissionDenied):
+        await services.create_user(
+            CreateUser(username="sybil", email="sybil@example.com", password=PASSWORD),
+            acting(member),
+        )
+    assert [str(u.username) for u in state.users.values()] == ["mallory"]
+    root = await services.create_user(admin_creation("root"), Actor.system("cli"))
+    made = await services.create_user(
+        CreateUser(username="trent", email="trent@example.com", password=PASSWORD), acting(root)
+    )
+    granted = [e for e in state.audit if e.event_type == "UserRegistered" and e.user_id == made.id]
+    assert granted[0].actor_id == root.id
