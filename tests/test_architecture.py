@@ -135,7 +135,7 @@ TEST_ENDPOINTS = {"raise_error", "crash", "static"}
 async def test_every_state_changing_route_refuses_a_post_without_a_csrf_token(
     raising_app: Quart,
 ) -> None:
-    posted = routes(raising_app, "POST")
+    posted = [path for path in routes(raising_app, "POST") if not path.startswith("/api/")]
     assert "/users/me/sessions/revoke-others" in posted
     for path in posted:
         client = raising_app.test_client()
@@ -160,3 +160,16 @@ async def test_every_members_and_admin_route_sends_signed_out_visitors_to_sign_i
         response = await client.open(path, method=method, form={"csrf_token": token.group(1)})
         assert response.status_code == 303, path
         assert response.headers["Location"].startswith("/?next=/"), path
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+async def test_every_api_change_made_with_the_cookie_needs_the_csrf_header(
+    raising_app: Quart, method: str
+) -> None:
+    changing = [path for path in routes(raising_app, method) if path.startswith("/api/")]
+    for path in changing:
+        client = raising_app.test_client()
+        await client.get("/api/v1/csrf-token")  # a browser that has the session cookie
+        response = await client.open(path, method=method, json={})
+        assert response.status_code == 400, path
+        assert (await response.get_json())["type"] == "/problems/csrf-failed", path

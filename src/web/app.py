@@ -6,16 +6,21 @@ from datetime import timedelta
 
 from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
+from quart_schema import QuartSchema
 from quart_wtf import CSRFProtect
 
 from application.services import Services
 from infrastructure.rate_limits import PruningMemoryStore, SwappableStore
 from infrastructure.settings import Settings
 from web.auth import register_auth
-from web.blueprints import admin, health, password_reset, public, users
+from web.blueprints import admin, docs, health, password_reset, public, users
+from web.blueprints.api import accounts as api_accounts  # noqa: F401 (registers routes)
+from web.blueprints.api import admin as api_admin  # noqa: F401 (registers routes)
+from web.blueprints.api import base as api
 from web.bootstrap import Runtime, build_runtime
 from web.errors import register_error_handlers
 from web.headers import register_headers
+from web.problems import use_strict_json
 from web.request_log import register_request_log
 from web.runtime import SERVICES
 from web.throttling import Limit, register_rate_limits
@@ -32,6 +37,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     register_rate_limits(app, store, rate_limits(settings))
     register_auth(app, secure_cookies=settings.is_production, lifetime=settings.session_lifetime)
     register_csrf(app)
+    register_api(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_headers(app, production=settings.is_production)
@@ -99,12 +105,34 @@ def register_csrf(app: Quart) -> None:
     CSRFProtect(app)
 
 
+def register_api(app: Quart) -> None:
+    """OpenAPI from the same pydantic models that validate requests (quart-schema);
+    strict JSON decoding; the API checks CSRF itself (only cookie-authenticated calls
+    need it)."""
+    QuartSchema(
+        app,
+        info={"title": "Gatehouse", "version": "1"},
+        openapi_path="/openapi.json",
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        security_schemes={
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "cookie": {"type": "apiKey", "in_": "cookie", "name": "gatehouse_auth"},
+        },
+    )
+    use_strict_json(app)
+    app.extensions["csrf"].exempt(api.blueprint)
+
+
 def register_blueprints(app: Quart) -> None:
     for blueprint in (
         public.blueprint,
         password_reset.blueprint,
         users.blueprint,
         admin.blueprint,
+        api.blueprint,
+        docs.blueprint,
         health.blueprint,
     ):
         app.register_blueprint(blueprint)

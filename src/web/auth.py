@@ -36,17 +36,30 @@ def register_auth(app: Quart, *, secure_cookies: bool, lifetime: timedelta) -> N
 
 
 async def load_viewer() -> None:
-    """Resolve the cookie's session key once; a revoked, expired or unknown key, or an
-    account that is no longer active, signs the visitor out."""
+    """Resolve the session key once: from ``Authorization: Bearer`` (programs) or the
+    cookie (browsers). A revoked, expired or unknown key, or an account that is no
+    longer active, is treated as signed out (and a cookie carrying it is dropped)."""
     g.viewer, g.session_id = None, None
-    key = current_user.auth_id
+    g.bearer = bearer_token()
+    key = g.bearer or current_user.auth_id
     if key is None:
         return
     current = await services().resolve_session(key)
     if current is None:
-        logout_user()
+        if g.bearer is None:
+            logout_user()
         return
     g.viewer, g.session_id = current.user, current.session_id
+
+
+def bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def by_bearer() -> bool:
+    """True when this request authenticated (or tried to) with a bearer token."""
+    return getattr(g, "bearer", None) is not None
 
 
 def viewer() -> UserDetail | None:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from quart import Quart, Response, current_app, g, render_template, request
+from quart_schema import RequestSchemaValidationError
 from quart_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
 from web.client import client
+from web.problems import from_domain_error, from_validation_error, problem, wants_problem
 from web.runtime import services
 from web.throttling import OncePerWindow
 
@@ -41,6 +43,10 @@ PAGES: dict[int, ErrorPage] = {
 # Headers of an HTTP error worth passing on: what is allowed, and when to come back.
 KEPT_HEADERS = frozenset({"Allow", "Retry-After"})
 
+CSRF_API_MESSAGE = (
+    "Send the CSRF token from GET /api/v1/csrf-token in an X-CSRFToken header, or "
+    "authenticate with a bearer token instead of the cookie."
+)
 CSRF_MESSAGE = (
     "The form had expired or did not come from this site. Reload the page and send it again."
 )
@@ -102,21 +108,35 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(CSRFError)
     async def csrf_failed(error: CSRFError) -> Response:
+        if wants_problem():
+            return problem(400, CSRF_API_MESSAGE, code="csrf_failed")
         return await error_page(400, CSRF_MESSAGE)
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def invalid_request(error: RequestSchemaValidationError) -> Response:
+        if wants_problem():
+            return from_validation_error(error.validation_error)
+        return await error_page(422)
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
-        response = await error_page(error.code or 500)
-        for name, value in error.get_headers():
-            if name in KEPT_HEADERS:
-                response.headers[name] = value
+        status = error.code or 500
         if error.code == 429:
             await _audit_throttled()
+        kept = {name: value for name, value in error.get_headers() if name in KEPT_HEADERS}
+        if wants_problem():
+            if status == 401:
+                kept["WWW-Authenticate"] = 'Bearer realm="gatehouse"'
+            return problem(status, error.description or _detail(error), headers=kept)
+        response = await error_page(status)
+        response.headers.update(kept)
         return response
 
     @app.errorhandler(errors.DomainError)
     async def domain_error(error: errors.DomainError) -> Response:
         status = status_for(error)
+        if wants_problem():
+            return from_domain_error(error, status)
         response = await error_page(status, error.message if status != 503 else None)
         if isinstance(error, errors.TooManyAttempts):
             response.headers["Retry-After"] = str(error.retry_after)
@@ -125,4 +145,12 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> Response:
         logger.exception("unhandled error")
+        if wants_problem():
+            return problem(500, "Something went wrong on our side. Please try again.")
         return await error_page(500)
+
+
+def _detail(error: HTTPException) -> str:
+    """The page's message for the status, in the words of the HTML pages."""
+    page = PAGES.get(error.code or 500)
+    return page.message if page else (error.description or "")

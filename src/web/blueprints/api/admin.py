@@ -1,0 +1,128 @@
+"""API: the administration use cases (the use cases check the admin role themselves)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from quart import url_for
+from quart_schema import security_scheme, validate_querystring, validate_request, validate_response
+
+from application.commands import AuditQuery, DefineRole, RoleChange, SearchUsers
+from application.results import RoleSummary, UserDetail
+from web.auth import actor
+from web.blueprints.api.accounts import SIGNED_IN, me
+from web.blueprints.api.base import blueprint, problems
+from web.blueprints.api.schemas import AuditEvents, AuditSearch, Users, UserSearch
+from web.runtime import services
+
+PREFIX = "/admin"
+
+
+@blueprint.get(f"{PREFIX}/users")
+@validate_querystring(UserSearch)
+@validate_response(Users)
+@security_scheme(SIGNED_IN)
+@problems(401, 403, 422)
+async def users(query_args: UserSearch) -> Users:
+    """Users whose username or e-mail starts with ``q``, by username; follow ``next``."""
+    me()
+    query = SearchUsers(query=query_args.q, after=query_args.after, limit=query_args.limit)
+    page = await services().search_users(query, actor())
+    following = None
+    if page.after is not None:
+        following = url_for(
+            "api.users", q=query_args.q or None, after=page.after, limit=query_args.limit
+        )
+    return Users(items=list(page.items), next=following)
+
+
+@blueprint.get(f"{PREFIX}/users/<uuid:user_id>")
+@validate_response(UserDetail)
+@security_scheme(SIGNED_IN)
+@problems(401, 403, 404)
+async def user(user_id: UUID) -> UserDetail:
+    me()
+    return await services().admin_get_user(user_id, actor())
+
+
+@blueprint.post(f"{PREFIX}/users/<uuid:user_id>/activate")
+@validate_response(UserDetail)
+@security_scheme(SIGNED_IN)
+@problems(401, 403, 404)
+async def activate(user_id: UUID) -> UserDetail:
+    me()
+    return await services().activate_user(user_id, actor())
+
+
+@blueprint.post(f"{PREFIX}/users/<uuid:user_id>/deactivate")
+@validate_response(UserDetail)
+@security_scheme(SIGNED_IN)
+@problems(401, 403, 404, 409)
+async def deactivate(user_id: UUID) -> UserDetail:
+    """Deactivate the account and end all its sessions."""
+    me()
+    return await services().deactivate_user(user_id, actor())
+
+
+@blueprint.put(f"{PREFIX}/users/<uuid:user_id>/roles/<role>")
+@validate_response(UserDetail)
+@security_scheme(SIGNED_IN)
+@problems(401, 403, 404, 409, 422)
+async def grant(user_id: UUID, role: str) -> UserDetail:
+    me()
+    return await services().grant_role(RoleChange(user_id=user_id, role=role[:25]), actor())
+
+
+@blueprint.delete(f"{PREFIX}/users/<uuid:user_id>/roles/<role>")
+@validate_response(UserDetail)
+@security_scheme(SIGNED_IN)
+@problems(401, 403, 404, 409, 422)
+async def revoke(user_id: UUID, role: str) -> UserDetail:
+    me()
+    return await services().revoke_role(RoleChange(user_id=user_id, role=role[:25]), actor())
+
+
+@blueprint.get(f"{PREFIX}/roles")
+@validate_response(list[RoleSummary])
+@security_scheme(SIGNED_IN)
+@problems(401, 403)
+async def roles() -> list[RoleSummary]:
+    me()
+    return await services().list_roles(actor())
+
+
+@blueprint.post(f"{PREFIX}/roles")
+@validate_request(DefineRole)
+@validate_response(RoleSummary, 201)
+@security_scheme(SIGNED_IN)
+@problems(400, 401, 403, 409, 415, 422)
+async def create_role(data: DefineRole) -> tuple[RoleSummary, int]:
+    me()
+    return await services().create_role(data, actor()), 201
+
+
+@blueprint.get(f"{PREFIX}/audit-events")
+@validate_querystring(AuditSearch)
+@validate_response(AuditEvents)
+@security_scheme(SIGNED_IN)
+@problems(401, 403, 422)
+async def audit_events(query_args: AuditSearch) -> AuditEvents:
+    """The audit trail, newest first; filter by ``user`` and ``type``; follow ``next``."""
+    me()
+    query = AuditQuery(
+        user_id=query_args.user,
+        event_type=query_args.type,
+        before=query_args.before,
+        limit=query_args.limit,
+    )
+    page = await services().list_audit(query, actor())
+    following = None
+    if page.before is not None:
+        following = url_for(
+            "api.audit_events",
+            user=query_args.user,
+            type=query_args.type,
+            before=page.before,
+            limit=query_args.limit,
+        )
+    return AuditEvents(items=list(page.items), next=following)
