@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
+from quart_schema.openapi import OpenAPIProvider
 from quart_wtf import CSRFProtect
+from werkzeug.routing import Rule
 
 from application.services import Services
 from infrastructure.rate_limits import PruningMemoryStore, SwappableStore
@@ -111,6 +114,7 @@ def register_api(app: Quart) -> None:
     need it)."""
     QuartSchema(
         app,
+        openapi_provider_class=ApiOnlyProvider,
         info={"title": "Gatehouse", "version": "1"},
         openapi_path="/openapi.json",
         swagger_ui_path=None,
@@ -123,6 +127,13 @@ def register_api(app: Quart) -> None:
     )
     use_strict_json(app)
     app.extensions["csrf"].exempt(api.blueprint)
+
+
+class ApiOnlyProvider(OpenAPIProvider):
+    """The OpenAPI document describes the JSON API only, not the HTML pages."""
+
+    def generate_rules(self) -> Iterable[Rule]:
+        return (rule for rule in super().generate_rules() if rule.rule.startswith("/api/"))
 
 
 def register_blueprints(app: Quart) -> None:

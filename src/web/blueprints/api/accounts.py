@@ -91,13 +91,15 @@ async def member(user_id: UUID) -> MemberSummary:
 @security_scheme(SIGNED_IN)
 @problems(400, 401, 422)
 async def members(query_args: PageQuery) -> Members:
-    """Active members, oldest first; follow ``next`` for the following page."""
+    """Active members, oldest first; follow `next` for the following page."""
     me()
     page_number = _page(query_args.cursor)
     page = await services().list_members(ListMembers(page=page_number, per_page=query_args.limit))
     following = None
     if page.has_next:
-        following = url_for("api.members", cursor=str(page_number + 1), limit=query_args.limit)
+        following = url_for(
+            "api.members", cursor=str(page_number + 1), limit=query_args.limit, _external=True
+        )
     return Members(items=list(page.items), total=page.total, next=following)
 
 
@@ -115,7 +117,7 @@ def _page(cursor: str | None) -> int:
 @problems(400, 413, 415, 422, 429)
 async def sign_in(data: SignInBody) -> tuple[Token, int]:
     """Sign in: the token is the key of a new server-side session; revoke it by signing
-    out. With ``cookie``, the session cookie is set too."""
+    out. With `cookie`, the session cookie is set too."""
     cmd = SignIn(login=data.login, password=data.password, remember=data.remember, client=client())
     signed_in = await services().sign_in(cmd)
     if data.cookie:
@@ -175,7 +177,7 @@ async def profile() -> UserDetail:
 @security_scheme(SIGNED_IN)
 @problems(400, 401, 409, 415, 422, 429)
 async def update_profile(data: ProfilePatch) -> UserDetail:
-    """Change names or e-mail; a new e-mail needs ``current_password``."""
+    """Change names or e-mail; a new e-mail needs `current_password`."""
     user = me()
     cmd = UpdateProfile(
         user_id=user.id,

@@ -24,14 +24,18 @@ PREFIX = "/admin"
 @security_scheme(SIGNED_IN)
 @problems(401, 403, 422)
 async def users(query_args: UserSearch) -> Users:
-    """Users whose username or e-mail starts with ``q``, by username; follow ``next``."""
+    """Users whose username or e-mail starts with `q`, by username; follow `next`."""
     me()
     query = SearchUsers(query=query_args.q, after=query_args.after, limit=query_args.limit)
     page = await services().search_users(query, actor())
     following = None
     if page.after is not None:
         following = url_for(
-            "api.users", q=query_args.q or None, after=page.after, limit=query_args.limit
+            "api.users",
+            q=query_args.q or None,
+            after=page.after,
+            limit=query_args.limit,
+            _external=True,
         )
     return Users(items=list(page.items), next=following)
 
@@ -107,7 +111,7 @@ async def create_role(data: DefineRole) -> tuple[RoleSummary, int]:
 @security_scheme(SIGNED_IN)
 @problems(401, 403, 422)
 async def audit_events(query_args: AuditSearch) -> AuditEvents:
-    """The audit trail, newest first; filter by ``user`` and ``type``; follow ``next``."""
+    """The audit trail, newest first; filter by `user` and `type`; follow `next`."""
     me()
     query = AuditQuery(
         user_id=query_args.user,
@@ -124,5 +128,6 @@ async def audit_events(query_args: AuditSearch) -> AuditEvents:
             type=query_args.type,
             before=page.before,
             limit=query_args.limit,
+            _external=True,
         )
     return AuditEvents(items=list(page.items), next=following)
