@@ -14,9 +14,14 @@ _STRICT = ConfigDict(extra="forbid", frozen=True, str_max_length=1024)
 class RegisterUser(BaseModel):
     model_config = _STRICT
 
-    username: str = Field(min_length=1, max_length=25)
-    email: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
+    username: str = Field(min_length=1, max_length=25, examples=["ada"])
+    email: str = Field(min_length=1, max_length=254, examples=["ada@example.com"])
+    password: str = Field(
+        min_length=1,
+        max_length=password_policy.MAX_LENGTH,
+        repr=False,
+        examples=["analytical engine 1843"],
+    )
 
 
 class CreateUser(RegisterUser):
@@ -141,5 +146,5 @@ class RoleChange(BaseModel):
 class DefineRole(BaseModel):
     model_config = _STRICT
 
-    name: str = Field(min_length=1, max_length=25)
-    description: str = Field(default="", max_length=200)
+    name: str = Field(min_length=1, max_length=25, examples=["editor"])
+    description: str = Field(default="", max_length=200, examples=["Moderates the members list."])

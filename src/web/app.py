@@ -8,7 +8,6 @@ from datetime import timedelta
 from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
-from quart_schema.openapi import OpenAPIProvider
 from quart_wtf import CSRFProtect
 from werkzeug.routing import Rule
 
@@ -129,7 +128,7 @@ def register_api(app: Quart) -> None:
     app.extensions["csrf"].exempt(api.blueprint)
 
 
-class ApiOnlyProvider(OpenAPIProvider):
+class ApiOnlyProvider(api.ApiDocument):
     """The OpenAPI document describes the JSON API only, not the HTML pages."""
 
     def generate_rules(self) -> Iterable[Rule]:

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
+from pydantic import ValidationError
 from quart import Quart, Response, current_app, g, render_template, request
 from quart_schema import RequestSchemaValidationError
 from quart_wtf.csrf import CSRFError
@@ -116,6 +117,14 @@ def register_error_handlers(app: Quart) -> None:
     async def invalid_request(error: RequestSchemaValidationError) -> Response:
         if wants_problem():
             return from_validation_error(error.validation_error)
+        return await error_page(422)
+
+    @app.errorhandler(ValidationError)
+    async def invalid_command(error: ValidationError) -> Response:
+        """A command built from checked input can still refuse it (an empty address, a
+        name too long once normalised): that is bad input, never a 500."""
+        if wants_problem():
+            return from_validation_error(error)
         return await error_page(422)
 
     @app.errorhandler(HTTPException)

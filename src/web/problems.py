@@ -72,6 +72,8 @@ def from_domain_error(error: errors.DomainError, status: int) -> Response:
     headers = {}
     if isinstance(error, errors.TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, errors.ServiceUnavailable):
+        headers["Retry-After"] = "5"
     return problem(status, error.message, code=error.code, field_errors=fields, headers=headers)
 
 
@@ -114,6 +116,14 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class StrictRequest(Request):
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        # Quart decodes the body as UTF-8 before its parse-error handling: a body that is
+        # not UTF-8 would escape as a UnicodeDecodeError (a 500) instead of a 400.
+        try:
+            return await super().get_json(force=force, silent=silent, cache=cache)
+        except UnicodeDecodeError as error:
+            return None if silent else self.on_json_loading_failed(error)
+
     def on_json_loading_failed(self, error: Exception) -> Any:
         raise BadRequest(f"The body is not valid JSON: {error}")
 

@@ -20,7 +20,7 @@ from application.commands import (
 )
 from application.results import MemberSummary, UserDetail
 from web import auth
-from web.blueprints.api.base import blueprint, problems
+from web.blueprints.api.base import blueprint, no_content, problems
 from web.blueprints.api.schemas import (
     Accepted,
     CsrfToken,
@@ -132,8 +132,9 @@ async def sign_in(data: SignInBody) -> tuple[Token, int]:
 
 
 @blueprint.delete("/sessions/current")
+@no_content
 @security_scheme(SIGNED_IN)
-@problems(401)
+@problems(400, 401)
 async def sign_out() -> ResponseReturnValue:
     """End the session this request authenticated with; its token stops working."""
     me()
@@ -155,8 +156,9 @@ async def sessions() -> Sessions:
 
 
 @blueprint.delete("/sessions/<uuid:session_id>")
+@no_content
 @security_scheme(SIGNED_IN)
-@problems(401, 404)
+@problems(400, 401, 404)
 async def revoke_session(session_id: UUID) -> ResponseReturnValue:
     """End one of your sessions (its token or cookie stops working at once)."""
     await services().revoke_session(me().id, session_id, client())
@@ -221,6 +223,7 @@ async def request_reset(data: ResetRequestBody) -> tuple[Accepted, int]:
 
 @blueprint.post("/password-resets/<token>")
 @validate_request(NewPasswordBody)
+@no_content
 @problems(400, 415, 422)
 async def reset(token: str, data: NewPasswordBody) -> ResponseReturnValue:
     """Set a new password with the token from the mail; every session ends."""

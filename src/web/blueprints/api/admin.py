@@ -52,7 +52,7 @@ async def user(user_id: UUID) -> UserDetail:
 @blueprint.post(f"{PREFIX}/users/<uuid:user_id>/activate")
 @validate_response(UserDetail)
 @security_scheme(SIGNED_IN)
-@problems(401, 403, 404)
+@problems(400, 401, 403, 404)
 async def activate(user_id: UUID) -> UserDetail:
     me()
     return await services().activate_user(user_id, actor())
@@ -61,7 +61,7 @@ async def activate(user_id: UUID) -> UserDetail:
 @blueprint.post(f"{PREFIX}/users/<uuid:user_id>/deactivate")
 @validate_response(UserDetail)
 @security_scheme(SIGNED_IN)
-@problems(401, 403, 404, 409)
+@problems(400, 401, 403, 404, 409)
 async def deactivate(user_id: UUID) -> UserDetail:
     """Deactivate the account and end all its sessions."""
     me()
@@ -71,7 +71,7 @@ async def deactivate(user_id: UUID) -> UserDetail:
 @blueprint.put(f"{PREFIX}/users/<uuid:user_id>/roles/<role>")
 @validate_response(UserDetail)
 @security_scheme(SIGNED_IN)
-@problems(401, 403, 404, 409, 422)
+@problems(400, 401, 403, 404, 409, 422)
 async def grant(user_id: UUID, role: str) -> UserDetail:
     me()
     return await services().grant_role(RoleChange(user_id=user_id, role=role[:25]), actor())
@@ -80,7 +80,7 @@ async def grant(user_id: UUID, role: str) -> UserDetail:
 @blueprint.delete(f"{PREFIX}/users/<uuid:user_id>/roles/<role>")
 @validate_response(UserDetail)
 @security_scheme(SIGNED_IN)
-@problems(401, 403, 404, 409, 422)
+@problems(400, 401, 403, 404, 409, 422)
 async def revoke(user_id: UUID, role: str) -> UserDetail:
     me()
     return await services().revoke_role(RoleChange(user_id=user_id, role=role[:25]), actor())

@@ -37,9 +37,11 @@ class Token(BaseModel):
 class ProfilePatch(BaseModel):
     model_config = _BODY
 
-    first_name: str | None = Field(default=None, max_length=30)
-    last_name: str | None = Field(default=None, max_length=30)
-    email: str | None = Field(default=None, max_length=254)
+    first_name: str | None = Field(default=None, max_length=30, examples=["Ada"])
+    last_name: str | None = Field(default=None, max_length=30, examples=["Lovelace"])
+    email: str | None = Field(
+        default=None, min_length=1, max_length=254, examples=["ada@example.com"]
+    )
     current_password: str | None = Field(
         default=None, max_length=128, description="Needed only to change the e-mail address."
     )
