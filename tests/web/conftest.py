@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -39,6 +40,7 @@ async def web_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 TEST_ADDRESS = ("127.0.0.1", 50000)
+AppMaker = Callable[..., AbstractAsyncContextManager[Quart]]
 
 
 def with_test_address(app: Quart) -> Quart:
@@ -178,3 +180,25 @@ async def outbox(instance_path: Path, services: Services) -> Outbox:
     for path in box.folder.glob("*.eml"):
         path.unlink()
     return box
+
+
+@pytest.fixture
+def make_app(web_database: str, tmp_path: Path) -> AppMaker:
+    """An app on the shared test database with the given settings; generous defaults."""
+
+    @asynccontextmanager
+    async def make(**overrides: object) -> AsyncIterator[Quart]:
+        settings = {
+            "GATEHOUSE_ENV": "test",
+            "DATABASE_URL": web_database,
+            "SECRET_KEY": "s" * 40,
+            "INSTANCE_PATH": tmp_path,
+            "REQUEST_IP_LIMIT": 10_000,
+            "SIGNIN_IP_LIMIT": 10_000,
+            "REGISTER_IP_LIMIT": 10_000,
+        } | overrides
+        app = with_test_address(create_app(load_settings(**settings)))
+        async with app.test_app():
+            yield app
+
+    return make

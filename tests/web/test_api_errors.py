@@ -4,9 +4,7 @@ kind is refused before anything is written; HTML paths answer JSON to those who 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from quart import Quart, Response
@@ -18,36 +16,13 @@ from infrastructure.db.tables import users
 from infrastructure.settings import load_settings
 from tests.conftest import unique_name
 from tests.web.api_support import API, PROBLEM, bearer, field_names, problem_of, token_for
-from tests.web.conftest import PASSWORD, Account, with_test_address
+from tests.web.conftest import PASSWORD, Account, AppMaker
 from tests.web.test_database_down import CLOSED_PORT_URL
 from web.app import create_app
 
-AppMaker = Callable[..., AbstractAsyncContextManager[Quart]]
 JSON = {"Content-Type": "application/json"}
 MIB = 1024 * 1024
 HUGE = "1" + "0" * 5000  # 10**5000: past the interpreter's 4300-digit int limit
-
-
-@pytest.fixture
-def make_app(web_database: str, tmp_path: Path) -> AppMaker:
-    """An app on the shared test database with the given settings; generous defaults."""
-
-    @asynccontextmanager
-    async def make(**overrides: object) -> AsyncIterator[Quart]:
-        settings = {
-            "GATEHOUSE_ENV": "test",
-            "DATABASE_URL": web_database,
-            "SECRET_KEY": "s" * 40,
-            "INSTANCE_PATH": tmp_path,
-            "REQUEST_IP_LIMIT": 10_000,
-            "SIGNIN_IP_LIMIT": 10_000,
-            "REGISTER_IP_LIMIT": 10_000,
-        } | overrides
-        app = with_test_address(create_app(load_settings(**settings)))
-        async with app.test_app():
-            yield app
-
-    return make
 
 
 @pytest.fixture(scope="module")

@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
-
-import pytest
-from quart import Quart, Response
+from quart import Response
 from quart.testing import QuartClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.tables import audit_events
-from infrastructure.settings import load_settings
-from tests.web.conftest import Account, csrf_token, with_test_address
-from web.app import create_app
+from tests.web.conftest import Account, AppMaker, csrf_token
 from web.throttling import EXEMPT
-
-AppMaker = Callable[..., AbstractAsyncContextManager[Quart]]
-
-
-@pytest.fixture
-def make_app(web_database: str, tmp_path: Path) -> AppMaker:
-    """An app on the shared test database with the given settings; generous defaults."""
-
-    @asynccontextmanager
-    async def make(**overrides: object) -> AsyncIterator[Quart]:
-        settings = {
-            "GATEHOUSE_ENV": "test",
-            "DATABASE_URL": web_database,
-            "SECRET_KEY": "s" * 40,
-            "INSTANCE_PATH": tmp_path,
-            "REQUEST_IP_LIMIT": 10_000,
-            "SIGNIN_IP_LIMIT": 10_000,
-            "REGISTER_IP_LIMIT": 10_000,
-        } | overrides
-        app = with_test_address(create_app(load_settings(**settings)))
-        async with app.test_app():
-            yield app
-
-    return make
 
 
 async def attempt(client: QuartClient, login: str, password: str, **headers: str) -> Response:
