@@ -115,13 +115,18 @@ class SqlAlchemyUserRepository(UserRepository):
         return {row.id: row.username for row in (await self._connection.execute(query)).all()}
 
     async def count_active_holding(self, role: str) -> int:
+        """Counted by locking the holders' rows (PostgreSQL; SQLite has one writer at a
+        time anyway): two administrators removing each other at the same moment then
+        take turns, and the second sees the first's change."""
         query = (
-            select(func.count())
+            select(users.c.id)
             .select_from(users.join(user_roles, user_roles.c.user_id == users.c.id))
             .join(roles, roles.c.id == user_roles.c.role_id)
             .where(roles.c.name == role, users.c.active.is_(True))
+            .order_by(users.c.id)
+            .with_for_update(of=users)
         )
-        return int((await self._connection.execute(query)).scalar_one())
+        return len((await self._connection.execute(query)).all())
 
     def _starts_with(self, column: Any, prefix: str) -> Any:
         """A prefix match that reads the prefix literally and can use an index: a range
