@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from quart.testing import QuartClient
 
@@ -63,3 +65,16 @@ async def test_the_probes_answer(client: QuartClient, path: str, status: int) ->
     response = await client.get(path)
     assert response.status_code == status
     assert (await response.get_json())["status"] in {"ok", "ready"}
+
+
+async def test_text_assets_are_gzipped_for_clients_that_accept_it(client: QuartClient) -> None:
+    plain = await client.get("/static/css/style.css")
+    zipped = await client.get("/static/css/style.css", headers={"Accept-Encoding": "gzip, br"})
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    body = await zipped.get_data()
+    assert len(body) < len(await plain.get_data()) / 2
+    assert gzip.decompress(body) == await plain.get_data()
+    if "ETag" in plain.headers:
+        assert zipped.headers["ETag"] != plain.headers["ETag"]
