@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     request_ip_limit: int = Field(default=300, ge=1, validation_alias="REQUEST_IP_LIMIT")
     trusted_proxy_hops: int = Field(default=0, ge=0, le=10, validation_alias="TRUSTED_PROXY_HOPS")
 
+    allow_sqlite_in_production: bool = Field(
+        default=False, validation_alias="ALLOW_SQLITE_IN_PRODUCTION"
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200, validation_alias="DB_POOL_SIZE")
+    db_pool_timeout: float = Field(default=5, gt=0, le=60, validation_alias="DB_POOL_TIMEOUT")
+    db_connect_timeout: float = Field(default=5, gt=0, le=60, validation_alias="DB_CONNECT_TIMEOUT")
+    db_statement_timeout: float = Field(
+        default=30, gt=0, le=600, validation_alias="DB_STATEMENT_TIMEOUT"
+    )
+
     public_url: str = Field(default="http://127.0.0.1:8000", validation_alias="PUBLIC_URL")
     password_reset_max_age: timedelta = Field(
         default=timedelta(hours=1), gt=timedelta(0), validation_alias="PASSWORD_RESET_MAX_AGE"
@@ -107,6 +117,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _production_uses_a_server_database(self) -> Settings:
+        sqlite = not self.database_url or self.database_url.startswith("sqlite")
+        if self.env == "production" and sqlite and not self.allow_sqlite_in_production:
+            raise ValueError(
+                "DATABASE_URL must name PostgreSQL when GATEHOUSE_ENV=production "
+                "(or set ALLOW_SQLITE_IN_PRODUCTION=true for a single-host deployment)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _production_mails_over_smtp(self) -> Settings:
         if self.env == "production" and not self.smtp_host:
             raise ValueError("SMTP_HOST must be set when GATEHOUSE_ENV=production")
@@ -148,6 +168,34 @@ def _kept_secret(path: Path) -> str:
     path.write_text(key + "\n", "utf-8")
     path.chmod(0o600)
     return key
+
+
+def describe(settings: Settings) -> list[tuple[str, str]]:
+    """Every setting by its variable name with its effective value, secrets masked."""
+    rows: list[tuple[str, str]] = []
+    for name, field in type(settings).model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            shown = "********"
+        elif name in {"database_url", "redis_url"} and value:
+            shown = _masked_url(str(value))
+        elif value is None:
+            shown = "(unset)"
+        else:
+            shown = str(value)
+        rows.append((str(field.validation_alias or name).upper(), shown))
+    rows.append(("DATABASE_URL (effective)", _masked_url(settings.effective_database_url)))
+    return rows
+
+
+def _masked_url(url: str) -> str:
+    """A database URL with its password, if any, replaced."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:********@{host}"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -52,7 +52,13 @@ def session_policy(settings: Settings) -> SessionPolicy:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(
+        settings.effective_database_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout,
+        connect_timeout=settings.db_connect_timeout,
+        statement_timeout=settings.db_statement_timeout,
+    )
     redis = make_redis(settings.redis_url) if settings.redis_url else None
     guard = RedisGuard(redis) if redis is not None else None
     bus = EventBus()

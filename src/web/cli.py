@@ -17,7 +17,7 @@ from application.services import Services
 from domain import errors
 from infrastructure.db import migrations
 from infrastructure.logs import configure_logging
-from infrastructure.settings import Settings, SettingsError, load_settings
+from infrastructure.settings import Settings, SettingsError, describe, load_settings
 from web.app import create_app
 from web.bootstrap import build_runtime
 
@@ -236,6 +236,15 @@ def _parsed(model: type[M], **values: object) -> M:
     except ValidationError as error:
         first = error.errors()[0]
         raise click.ClickException(f"{first['loc'][0]}: {first['msg']}") from None
+
+
+@main.command()
+def config() -> None:
+    """Print the effective settings, secrets masked."""
+    rows = describe(settings_or_exit())
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        click.echo(f"{name:<{width}}  {value}")
 
 
 @main.command()

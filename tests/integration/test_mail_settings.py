@@ -28,9 +28,12 @@ def no_outside_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.chdir(tmp_path)
 
 
+POSTGRES = "postgresql+asyncpg://gatehouse@db.internal:5432/gatehouse"
+
+
 def test_production_without_an_smtp_host_is_refused_naming_it() -> None:
     with pytest.raises(SettingsError, match="SMTP_HOST"):
-        load_settings(GATEHOUSE_ENV="production", SECRET_KEY=SECRET)
+        load_settings(GATEHOUSE_ENV="production", SECRET_KEY=SECRET, DATABASE_URL=POSTGRES)
 
 
 def test_production_from_the_environment_without_an_smtp_host_is_refused(
@@ -38,13 +41,17 @@ def test_production_from_the_environment_without_an_smtp_host_is_refused(
 ) -> None:
     monkeypatch.setenv("GATEHOUSE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", SECRET)
+    monkeypatch.setenv("DATABASE_URL", POSTGRES)
     with pytest.raises(SettingsError, match="SMTP_HOST"):
         load_settings()
 
 
 def test_production_with_an_smtp_host_loads() -> None:
     settings = load_settings(
-        GATEHOUSE_ENV="production", SECRET_KEY=SECRET, SMTP_HOST="smtp.example.com"
+        GATEHOUSE_ENV="production",
+        SECRET_KEY=SECRET,
+        SMTP_HOST="smtp.example.com",
+        DATABASE_URL=POSTGRES,
     )
     assert settings.smtp_host == "smtp.example.com"
 

@@ -122,7 +122,9 @@ async def test_every_route_is_rate_limited_unless_listed_as_exempt(make_app: App
 async def test_production_adds_hsts_and_secure_cookies(
     make_app: AppMaker, account: Account
 ) -> None:
-    async with make_app(GATEHOUSE_ENV="production", SMTP_HOST="127.0.0.1") as app:
+    async with make_app(
+        GATEHOUSE_ENV="production", SMTP_HOST="127.0.0.1", ALLOW_SQLITE_IN_PRODUCTION=True
+    ) as app:
         client = app.test_client()
         page = await client.get("/", scheme="https")
         token = await csrf_token(client)

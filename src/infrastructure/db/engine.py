@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -12,15 +10,27 @@ from sqlalchemy.pool import ConnectionPoolEntry
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def make_engine(url: str, **options: Any) -> AsyncEngine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout: float = 5,
+    connect_timeout: float = 5,
+    statement_timeout: float = 30,
+) -> AsyncEngine:
+    """An engine whose every wait is bounded: a lost database answers ServiceUnavailable
+    within the timeouts instead of hanging, and pre-ping recovers once it is back."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, **options)
+        engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    options.setdefault("pool_pre_ping", True)
-    options.setdefault("pool_size", 10)
-    options.setdefault("connect_args", {"timeout": 5, "command_timeout": 30})
-    return create_async_engine(url, **options)
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        pool_timeout=pool_timeout,
+        connect_args={"timeout": connect_timeout, "command_timeout": statement_timeout},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

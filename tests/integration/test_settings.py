@@ -1,0 +1,69 @@
+"""Settings: production refuses unsafe values with one line; `gatehouse config` masks secrets."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from infrastructure.settings import SettingsError, describe, load_settings
+from web.cli import main
+
+SECRET = "k" * 40
+POSTGRES = "postgresql+asyncpg://gatehouse:hunter2hunter2@db.internal:5432/gatehouse"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"DATABASE_URL": POSTGRES, "SMTP_HOST": "smtp"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short", "DATABASE_URL": POSTGRES, "SMTP_HOST": "smtp"}, "SECRET_KEY"),
+        ({"SECRET_KEY": SECRET, "SMTP_HOST": "smtp"}, "DATABASE_URL"),
+        ({"SECRET_KEY": SECRET, "DATABASE_URL": POSTGRES}, "SMTP_HOST"),
+    ],
+)
+def test_production_refuses_unsafe_settings_with_one_line(
+    overrides: dict[str, str], named: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(GATEHOUSE_ENV="production", **overrides)
+    assert named in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_production_on_sqlite_is_allowed_only_when_asked_for() -> None:
+    settings = load_settings(
+        GATEHOUSE_ENV="production",
+        SECRET_KEY=SECRET,
+        SMTP_HOST="smtp",
+        ALLOW_SQLITE_IN_PRODUCTION=True,
+    )
+    assert settings.effective_database_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_the_effective_settings_mask_every_secret() -> None:
+    settings = load_settings(
+        SECRET_KEY=SECRET,
+        DATABASE_URL=POSTGRES,
+        REDIS_URL="redis://:redispass@cache:6379/0",
+        SMTP_PASSWORD="smtp-secret-words",
+    )
+    shown = dict(describe(settings))
+    text = "\n".join(f"{k} {v}" for k, v in shown.items())
+    for secret in (SECRET, "hunter2hunter2", "redispass", "smtp-secret-words"):
+        assert secret not in text
+    assert (
+        shown["DATABASE_URL"]
+        == "postgresql+asyncpg://gatehouse:********@db.internal:5432/gatehouse"
+    )
+    assert shown["SECRET_KEY"] == "********"
+    assert shown["DB_POOL_SIZE"] == "10"
+
+
+def test_gatehouse_config_prints_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", SECRET)
+    monkeypatch.setenv("SESSION_IDLE_TIMEOUT", "PT30M")
+    result = CliRunner().invoke(main, ["config"])
+    assert result.exit_code == 0
+    assert SECRET not in result.output
+    assert "SESSION_IDLE_TIMEOUT" in result.output
+    assert "0:30:00" in result.output
