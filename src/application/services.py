@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from application import (
@@ -45,7 +45,8 @@ from application.results import (
 )
 from application.unit_of_work import UnitOfWork
 from domain import events
-from domain.ports import Clock, LoginThrottle, PasswordHasher, ResetTokens
+from domain.errors import ServiceUnavailable
+from domain.ports import Clock, Dependency, LoginThrottle, PasswordHasher, ResetTokens
 from domain.sessions import SessionPolicy
 
 SETUP = Actor.system("setup")
@@ -63,6 +64,7 @@ class Services:
     session_policy: SessionPolicy
     tokens: ResetTokens
     reset_throttle: LoginThrottle
+    dependencies: Mapping[str, Dependency] = field(default_factory=dict)
 
     async def register(self, cmd: RegisterUser) -> UserDetail:
         return await accounts.register(
@@ -216,7 +218,20 @@ class Services:
     async def get_user(self, user_id: UUID) -> UserDetail | None:
         return await members.get_user(user_id, uow=self.uow_factory())
 
-    async def check_ready(self) -> None:
-        """Raise ServiceUnavailable unless the database answers."""
+    async def check_ready(self) -> dict[str, bool]:
+        """Whether the database and every other dependency answer, by name."""
+        state: dict[str, bool] = {}
+        checks: dict[str, Callable[[], Awaitable[None]]] = {"database": self._check_database}
+        checks |= {name: dependency.check for name, dependency in self.dependencies.items()}
+        for name, check in checks.items():
+            try:
+                await check()
+            except ServiceUnavailable:
+                state[name] = False
+            else:
+                state[name] = True
+        return state
+
+    async def _check_database(self) -> None:
         async with self.uow_factory():
             pass

@@ -90,3 +90,11 @@ class ResetTokens(abc.ABC):
 
     @abc.abstractmethod
     def check_token(self, user: User, token: str, *, now: datetime) -> bool: ...
+
+
+class Dependency(abc.ABC):
+    """Something the service needs besides its database (Redis, say), for readiness."""
+
+    @abc.abstractmethod
+    async def check(self) -> None:
+        """Return when it answers in time; raise ServiceUnavailable otherwise."""

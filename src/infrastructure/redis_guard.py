@@ -11,6 +11,9 @@ from typing import TypeVar
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
+from domain.errors import ServiceUnavailable
+from domain.ports import Dependency
+
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
@@ -65,3 +68,17 @@ class RedisGuard:
                 logger.warning("Redis unavailable (%s); using in-process state", error)
             self._down_until = self._monotonic() + self._cool_off
             return await fallback()
+
+
+class RedisDependency(Dependency):
+    """Redis for the readiness probe: a PING within the call timeout."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+
+    async def check(self) -> None:
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT * 2):
+                await self._client.ping()
+        except (RedisError, OSError, TimeoutError) as error:
+            raise ServiceUnavailable() from error

@@ -22,7 +22,7 @@ from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.mail import FolderMailer, JinjaMailTemplates, RetryingMailer, SmtpMailer
 from infrastructure.passwords import PasslibPasswordHasher, make_context
 from infrastructure.rate_limits import GuardedRedisStore, PruningMemoryStore
-from infrastructure.redis_guard import RedisGuard, make_redis
+from infrastructure.redis_guard import RedisDependency, RedisGuard, make_redis
 from infrastructure.settings import Settings
 from infrastructure.throttle import MemoryLoginThrottle, RedisLoginThrottle
 from infrastructure.tokens import SignedResetTokens
@@ -74,6 +74,7 @@ def build_runtime(settings: Settings) -> Runtime:
         session_policy=session_policy(settings),
         tokens=tokens,
         reset_throttle=throttle(guard, settings.reset_address_limit, settings.reset_address_window),
+        dependencies={"redis": RedisDependency(redis)} if redis is not None else {},
     )
     bus.subscribe(events.UserDeactivated, services.end_all_sessions)
     AccountMail(

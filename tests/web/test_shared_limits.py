@@ -148,3 +148,26 @@ async def test_with_redis_hung_a_request_still_gets_an_answer(
     async with asyncio.timeout(HANG):
         response = await attempt(client, "x", "y", fresh_address())
     assert response.status_code == 400
+
+
+async def test_readiness_names_redis_when_it_is_down(
+    stack: AsyncExitStack, web_database: str, tmp_path: Path
+) -> None:
+    (app,) = await apps(stack, 1, web_database, tmp_path, REDIS_URL="redis://127.0.0.1:1/0")
+    async with asyncio.timeout(HANG):
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert await response.get_json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "redis": "unreachable",
+    }
+
+
+async def test_readiness_checks_redis_when_it_is_configured(
+    stack: AsyncExitStack, redis_url: str, web_database: str, tmp_path: Path
+) -> None:
+    (app,) = await apps(stack, 1, web_database, tmp_path, REDIS_URL=redis_url)
+    response = await app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert await response.get_json() == {"status": "ready", "database": "ok", "redis": "ok"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from quart import Blueprint, ResponseReturnValue
 
-from domain import errors
 from web.runtime import services
 
 blueprint = Blueprint("health", __name__)
@@ -18,9 +17,10 @@ async def alive() -> ResponseReturnValue:
 
 @blueprint.get("/readyz")
 async def ready() -> ResponseReturnValue:
-    """Ready for traffic: the database answers."""
-    try:
-        await services().check_ready()
-    except errors.ServiceUnavailable:
-        return {"status": "unavailable", "database": "unreachable"}, 503
-    return {"status": "ready", "database": "ok"}
+    """Ready for traffic: the database (and Redis, when configured) answer in time;
+    otherwise 503 naming what did not."""
+    state = await services().check_ready()
+    body: dict[str, str] = {name: "ok" if up else "unreachable" for name, up in state.items()}
+    if all(state.values()):
+        return {"status": "ready", **body}
+    return {"status": "unavailable", **body}, 503
