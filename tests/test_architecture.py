@@ -100,11 +100,14 @@ def raising_app(tmp_path_factory: pytest.TempPathFactory) -> Quart:
 
 
 async def test_an_unexpected_error_is_a_styled_500_without_details(raising_app: Quart) -> None:
-    response = await raising_app.test_client().get("/crash")
+    response = await raising_app.test_client().get(
+        "/crash", headers={"X-Request-ID": "ref-0123456789"}
+    )
     html = await response.get_data(as_text=True)
     assert response.status_code == 500
     assert "Something went wrong" in html
     assert "a bug" not in html
+    assert "ref-0123456789" in html  # the reference a person quotes to the operators
 
 
 @pytest.mark.parametrize("kind", domain_errors(), ids=lambda kind: kind.__name__)

@@ -31,7 +31,10 @@ def configure_logging(*, level: str, json_lines: bool) -> None:
     handler.setFormatter(
         JsonFormatter()
         if json_lines
-        else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+        else logging.Formatter(
+            "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s]: %(message)s",
+            defaults={"request_id": "-"},
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -1,4 +1,4 @@
-"""One log line per request, tied together by a request id."""
+"""One log line per request, and the request's id on every line logged while it runs."""
 
 from __future__ import annotations
 
@@ -6,15 +6,26 @@ import logging
 import re
 import time
 import uuid
+from contextvars import ContextVar
+from typing import Any
 
 from quart import Quart, Response, g, request
 
 logger = logging.getLogger("gatehouse.request")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 HEADER = "X-Request-ID"
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    record.request_id = current_request_id.get() or "-"
+    return record
 
 
 def register_request_log(app: Quart) -> None:
+    logging.setLogRecordFactory(_record_with_request_id)
     app.before_request(_start)
     app.after_request(_finish)
 
@@ -22,6 +33,7 @@ def register_request_log(app: Quart) -> None:
 async def _start() -> None:
     offered = request.headers.get(HEADER, "")
     g.request_id = offered if _REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+    current_request_id.set(g.request_id)
     g.started = time.perf_counter()
 
 
@@ -37,7 +49,6 @@ async def _finish(response: Response) -> Response:
         response.status_code,
         elapsed_ms,
         extra={
-            "request_id": request_id,
             "method": request.method,
             "path": request.path,
             "status": response.status_code,
