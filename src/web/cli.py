@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import code
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import click
+from hypercorn.config import Config as HypercornConfig
 from pydantic import BaseModel, ValidationError
 from quart import Quart
 
@@ -65,23 +67,44 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--config",
+    "config_path",
+    default="hypercorn.toml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="hypercorn settings (used when the file exists).",
+)
+@click.option("--host", default=None, help="Overrides the configured bind address.")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Overrides the port.")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="Overrides workers.")
+def serve(config_path: str, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the app with hypercorn."""
-    from hypercorn.config import Config
     from hypercorn.run import run
 
     settings = settings_or_exit()
     migrations.ensure_sqlite_folder(settings.effective_database_url)
-    config = Config()
-    config.application_path = "web.asgi:app"
-    config.bind = [f"{host}:{port}"]
-    config.workers = workers
-    config.graceful_timeout = 10
-    click.echo(f"Gatehouse ({settings.env}) on http://{host}:{port}/")
+    config = hypercorn_config(config_path, host=host, port=port, workers=workers)
+    click.echo(f"Gatehouse ({settings.env}) on http://{config.bind[0]}/")
     raise SystemExit(run(config))
+
+
+def hypercorn_config(
+    path: str, *, host: str | None, port: int | None, workers: int | None
+) -> HypercornConfig:
+    """The file's settings (or hypercorn's defaults with a 20 s graceful timeout), with
+    the command line's overrides; the application is always ``web.asgi:app``."""
+    config = HypercornConfig.from_toml(path) if Path(path).is_file() else HypercornConfig()
+    if not Path(path).is_file():
+        config.bind = ["127.0.0.1:8000"]
+        config.graceful_timeout = 20
+    if host is not None or port is not None:
+        current_host, _, current_port = config.bind[0].rpartition(":")
+        config.bind = [f"{host or current_host}:{port or current_port}"]
+    if workers is not None:
+        config.workers = workers
+    config.application_path = "web.asgi:app"
+    return config
 
 
 @main.group()

@@ -10,9 +10,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, select
 
 from infrastructure.db import migrations
+from infrastructure.db.migrations import PROJECT_ROOT
 from infrastructure.db.tables import audit_events
 from tests.conftest import unique_name
-from web.cli import main
+from web.cli import hypercorn_config, main
 
 PASSWORD = "a long and quiet river"
 
@@ -285,3 +286,27 @@ def test_users_create_is_recorded_as_done_by_the_command_line(cli_env: dict[str,
     assert create(name, "--admin").exit_code == 0  # type: ignore[attr-defined]
     recorded = [(kind, details.get("by")) for kind, details in audit_trail(cli_env)]
     assert recorded == [("UserRegistered", "cli"), ("RoleGranted", "cli")]
+
+
+def test_serve_reads_hypercorn_toml_and_lets_options_override(tmp_path: Path) -> None:
+    toml = tmp_path / "hypercorn.toml"
+    toml.write_text('bind = ["0.0.0.0:9000"]\nworkers = 3\ngraceful_timeout = 7\n')
+    from_file = hypercorn_config(str(toml), host=None, port=None, workers=None)
+    assert from_file.bind == ["0.0.0.0:9000"]
+    assert from_file.workers == 3
+    assert from_file.graceful_timeout == 7
+    assert from_file.application_path == "web.asgi:app"
+    overridden = hypercorn_config(str(toml), host="127.0.0.1", port=8100, workers=1)
+    assert overridden.bind == ["127.0.0.1:8100"]
+    assert overridden.workers == 1
+    missing = hypercorn_config(str(tmp_path / "none.toml"), host=None, port=8200, workers=None)
+    assert missing.bind == ["127.0.0.1:8200"]
+    assert missing.graceful_timeout == 20
+
+
+def test_the_projects_hypercorn_toml_is_one_worker_with_a_graceful_timeout() -> None:
+    config = hypercorn_config(
+        str(PROJECT_ROOT / "hypercorn.toml"), host=None, port=None, workers=None
+    )
+    assert config.workers == 1
+    assert config.graceful_timeout >= 10
