@@ -18,6 +18,9 @@ from web.client import client
 from web.runtime import services
 
 CSRF_FIELD = "csrf_token"  # where quart-wtforms keeps its secret, in the session and in g
+# Endpoints that never show or need the account: a browser fetching a stylesheet or a
+# probe costs no session lookup.
+NO_VIEWER = frozenset({"static", "health.alive", "health.ready"})
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -42,7 +45,7 @@ async def load_viewer() -> None:
     g.viewer, g.session_id = None, None
     g.bearer = bearer_token()
     key = g.bearer or current_user.auth_id
-    if key is None:
+    if key is None or request.endpoint in NO_VIEWER:
         return
     current = await services().resolve_session(key)
     if current is None:

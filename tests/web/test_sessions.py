@@ -190,3 +190,21 @@ async def test_a_signed_in_page_costs_one_query_for_the_session_and_user(
         as_text=True
     )
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+
+
+async def test_static_files_and_probes_cost_no_session_lookup(app: Quart, account: Account) -> None:
+    client = await signed_in_client(app, account)
+    engine = app.extensions["gatehouse.services"].uow_factory()._engine
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for path in ("/static/css/style.css", "/healthz"):
+            assert (await client.get(path)).status_code == 200
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert statements == []
+    assert (await client.get("/users/")).status_code == 200  # still signed in
