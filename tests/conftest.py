@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.event_bus import EventBus
@@ -130,3 +131,18 @@ async def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
         return
     async with throwaway_postgres("gatehouse_fresh") as url:
         yield url
+
+
+@contextmanager
+def statements_on(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements sent through ``engine`` while the block runs."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(args[2])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)

@@ -4,14 +4,11 @@ counted SQL statements and a client of the real Redis."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.event_bus import EventBus
@@ -41,21 +38,6 @@ def published(bus: EventBus) -> list[events.Event]:
 
     bus.subscribe(events.Event, record)
     return received
-
-
-@contextmanager
-def statements_on(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The SQL statements sent through ``engine`` while the block runs."""
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(args[2])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain import errors
 from domain.roles import ADMIN, Role
 from infrastructure.db.tables import roles
+from tests.conftest import statements_on
 from tests.integration.builders import a_user
-from tests.integration.conftest import UowFactory, statements_on
+from tests.integration.conftest import UowFactory
 
 NOW = datetime(2026, 11, 26, 10, 30, 0, 123456, tzinfo=UTC)
 RACE_TIMEOUT_S = 20

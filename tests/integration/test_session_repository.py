@@ -14,8 +14,9 @@ from domain.roles import ADMIN, Role
 from domain.sessions import Session, SessionPolicy, hash_session_key, new_session_key
 from domain.users import User
 from infrastructure.db.tables import sessions, users
+from tests.conftest import statements_on
 from tests.integration.builders import a_user, snapshot
-from tests.integration.conftest import UowFactory, statements_on
+from tests.integration.conftest import UowFactory
 
 POLICY = SessionPolicy(idle_timeout=timedelta(hours=2), lifetime=timedelta(days=14))
 STARTED = datetime(2026, 11, 26, 9, 30, 15, 123456, tzinfo=UTC)

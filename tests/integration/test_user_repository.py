@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.roles import ADMIN, Role
 from domain.users import User
-from tests.conftest import unique_name
+from tests.conftest import statements_on, unique_name
 from tests.integration.builders import a_user, snapshot
-from tests.integration.conftest import UowFactory, statements_on
+from tests.integration.conftest import UowFactory
 
 BERLIN_SUMMER = timezone(timedelta(hours=2))
 

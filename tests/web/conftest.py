@@ -202,3 +202,10 @@ def make_app(web_database: str, tmp_path: Path) -> AppMaker:
             yield app
 
     return make
+
+
+def engine_of(app: Quart) -> AsyncEngine:
+    """The engine the app's own services use (to count the statements a page sends)."""
+    services: Services = app.extensions[SERVICES]
+    engine: AsyncEngine = services.uow_factory()._engine  # type: ignore[attr-defined]
+    return engine

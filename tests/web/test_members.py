@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from quart import Quart
 from quart.testing import QuartClient
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.commands import CreateUser
 from application.services import Services
 from infrastructure.db.tables import users
-from tests.conftest import unique_name
-from tests.web.conftest import PASSWORD, Account, sign_in
+from tests.conftest import statements_on, unique_name
+from tests.web.conftest import PASSWORD, Account, engine_of, sign_in
 
 
 async def add_members(services: Services, count: int) -> list[str]:
@@ -76,22 +77,13 @@ async def test_a_nonsense_page_number_is_a_bad_request(
 
 
 async def test_the_members_page_costs_one_query_however_many_members(
-    client: QuartClient, account: Account, services: Services, app: object
+    client: QuartClient, account: Account, services: Services, app: Quart
 ) -> None:
     """One statement for the signed-in user, one for the whole page of members."""
     await add_members(services, 5)
     await sign_in(client, account.user.username)
-    engine = app.extensions["gatehouse.services"].uow_factory()._engine  # type: ignore[attr-defined]
-    statements: list[str] = []
-
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_on(engine_of(app)) as sent:
         response = await client.get("/users/")
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert response.status_code == 200
-    assert len(statements) == 2, statements
+    selects = [s for s in sent if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, selects

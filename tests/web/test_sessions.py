@@ -6,12 +6,11 @@ import re
 
 from quart import Quart
 from quart.testing import QuartClient
-from sqlalchemy import event
 
 from application.commands import CreateUser
 from application.services import Services
-from tests.conftest import unique_name
-from tests.web.conftest import PASSWORD, Account, csrf_token, post_form, sign_in
+from tests.conftest import statements_on, unique_name
+from tests.web.conftest import PASSWORD, Account, csrf_token, engine_of, post_form, sign_in
 
 AUTH_COOKIE = "gatehouse_auth"
 REVOKE_FORM = r'action="(/users/me/sessions/[0-9a-f-]+/revoke)"'
@@ -174,17 +173,8 @@ async def test_a_signed_in_page_costs_one_query_for_the_session_and_user(
     app: Quart, account: Account
 ) -> None:
     client = await signed_in_client(app, account)
-    engine = app.extensions["gatehouse.services"].uow_factory()._engine
-    statements: list[str] = []
-
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_on(engine_of(app)) as statements:
         response = await client.get("/about/")
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert response.status_code == 200
     assert f"Signed in as <strong>{account.user.username}</strong>" in await response.get_data(
         as_text=True
@@ -194,17 +184,8 @@ async def test_a_signed_in_page_costs_one_query_for_the_session_and_user(
 
 async def test_static_files_and_probes_cost_no_session_lookup(app: Quart, account: Account) -> None:
     client = await signed_in_client(app, account)
-    engine = app.extensions["gatehouse.services"].uow_factory()._engine
-    statements: list[str] = []
-
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_on(engine_of(app)) as statements:
         for path in ("/static/css/style.css", "/healthz"):
             assert (await client.get(path)).status_code == 200
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert statements == []
     assert (await client.get("/users/")).status_code == 200  # still signed in
