@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from application.caching import ReadCache
 from application.event_bus import EventBus
 from application.services import Services
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
 from domain.audit import AuditEntry
 from domain.ports import (
+    Cache,
     Clock,
     LoginThrottle,
     Mailer,
@@ -297,6 +299,34 @@ class FakeLoginThrottle(LoginThrottle):
         self.failures.pop(key, None)
 
 
+class FakeCache(Cache):
+    """A dict whose entries expire by the fake clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.entries: dict[str, tuple[str, datetime]] = {}
+
+    async def get(self, key: str) -> str | None:
+        found = self.entries.get(key)
+        if found is None or self.clock.now() >= found[1]:
+            self.entries.pop(key, None)
+            return None
+        return found[0]
+
+    async def set(self, key: str, value: str, *, ttl: float) -> None:
+        self.entries[key] = (value, self.clock.now() + timedelta(seconds=ttl))
+
+    async def add(self, key: str, value: str, *, ttl: float) -> bool:
+        if await self.get(key) is not None:
+            return False
+        await self.set(key, value, ttl=ttl)
+        return True
+
+    async def delete(self, *keys: str) -> None:
+        for key in keys:
+            self.entries.pop(key, None)
+
+
 class FakeResetTokens(ResetTokens):
     """``user-id.issued.password-hash.email``, unsigned: enough to show the use cases
     refuse a token once the password or address changes, or after ``max_age``."""
@@ -412,5 +442,7 @@ def fake_services() -> tuple[Services, FakeState, RecordingBus]:
         session_policy=SESSION_POLICY,
         tokens=FakeResetTokens(),
         reset_throttle=FakeLoginThrottle(max_failures=3, wait=3600),
+        cache=ReadCache(FakeCache(clock), ttl=300),
     )
+    services.cache.subscribe(bus)
     return services, state, bus

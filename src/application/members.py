@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from application.caching import ReadCache
 from application.commands import ListMembers
 from application.results import MemberPage, MemberSummary, UserDetail
 from application.unit_of_work import UnitOfWork
 
 
-async def list_members(query: ListMembers, *, uow: UnitOfWork) -> MemberPage:
-    """One page of active members, oldest first, counted in the same query."""
+async def list_members(query: ListMembers, *, uow: UnitOfWork, cache: ReadCache) -> MemberPage:
+    """One page of active members, oldest first, counted in the same query; from the
+    cache while no member joined, left or changed their name."""
+    return await cache.members_page(query, lambda: _load_members(query, uow=uow))
+
+
+async def _load_members(query: ListMembers, *, uow: UnitOfWork) -> MemberPage:
     offset = (query.page - 1) * query.per_page
     async with uow:
         found = await uow.users.list_members(offset=offset, limit=query.per_page)

@@ -15,6 +15,7 @@ from application import (
     profile,
     sessions,
 )
+from application.caching import ReadCache
 from application.commands import (
     Actor,
     AuditQuery,
@@ -65,6 +66,7 @@ class Services:
     tokens: ResetTokens
     reset_throttle: LoginThrottle
     dependencies: Mapping[str, Dependency] = field(default_factory=dict)
+    cache: ReadCache = field(default_factory=ReadCache.off)
 
     async def register(self, cmd: RegisterUser) -> UserDetail:
         return await accounts.register(
@@ -95,7 +97,11 @@ class Services:
 
     async def resolve_session(self, key: str) -> CurrentSession | None:
         return await sessions.resolve_session(
-            key, uow=self.uow_factory(), clock=self.clock, policy=self.session_policy
+            key,
+            uow=self.uow_factory(),
+            clock=self.clock,
+            policy=self.session_policy,
+            cache=self.cache,
         )
 
     async def sign_out(self, key: str, client: Client) -> None:
@@ -213,7 +219,7 @@ class Services:
         return await admin.list_audit(query, actor, uow=self.uow_factory())
 
     async def list_members(self, query: ListMembers) -> MemberPage:
-        return await members.list_members(query, uow=self.uow_factory())
+        return await members.list_members(query, uow=self.uow_factory(), cache=self.cache)
 
     async def get_user(self, user_id: UUID) -> UserDetail | None:
         return await members.get_user(user_id, uow=self.uow_factory())

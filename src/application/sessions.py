@@ -6,6 +6,7 @@ import unicodedata
 from uuid import UUID
 
 from application.accounts import checked_user
+from application.caching import ReadCache
 from application.commands import SignIn
 from application.results import CurrentSession, SessionView, SignedIn, UserDetail
 from application.unit_of_work import UnitOfWork
@@ -76,25 +77,30 @@ def sign_in_keys(user: User) -> tuple[str, ...]:
 
 
 async def resolve_session(
-    key: str, *, uow: UnitOfWork, clock: Clock, policy: SessionPolicy
+    key: str, *, uow: UnitOfWork, clock: Clock, policy: SessionPolicy, cache: ReadCache
 ) -> CurrentSession | None:
     """The live session behind a cookie's key and its active user, or None.
 
-    One query reads both; the idle clock is written at most once a minute.
+    From the cache when it holds a current copy; otherwise one query reads both, and
+    the idle clock is written at most once a minute.
     """
     if not key or len(key) > KEY_MAX:
         return None
+    key_hash, now = hash_session_key(key), clock.now()
+    if (cached := await cache.session(key_hash, now=now, policy=policy)) is not None:
+        return cached
     async with uow:
-        found = await uow.sessions.get_with_user(hash_session_key(key))
+        found = await uow.sessions.get_with_user(key_hash)
         if found is None:
             return None
         session, user = found
-        now = clock.now()
         if not session.is_active(now=now, policy=policy) or not user.active:
             return None
         if session.touch(now=now, policy=policy):
             await uow.commit()
-    return CurrentSession(user=UserDetail.of(user), session_id=session.id)
+    detail = UserDetail.of(user)
+    await cache.keep_session(key_hash, session, detail, now=now, policy=policy)
+    return CurrentSession(user=detail, session_id=session.id)
 
 
 async def sign_out(

@@ -98,3 +98,25 @@ class Dependency(abc.ABC):
     @abc.abstractmethod
     async def check(self) -> None:
         """Return when it answers in time; raise ServiceUnavailable otherwise."""
+
+
+class Cache(abc.ABC):
+    """Short-lived copies of what is expensive to read, as text under string keys.
+
+    A cache may forget anything at any time (capacity, expiry, an outage): a miss is
+    always a correct answer, so callers fall back to the source of truth.
+    """
+
+    @abc.abstractmethod
+    async def get(self, key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    async def set(self, key: str, value: str, *, ttl: float) -> None:
+        """Keep ``value`` for at most ``ttl`` seconds, replacing what was there."""
+
+    @abc.abstractmethod
+    async def add(self, key: str, value: str, *, ttl: float) -> bool:
+        """Keep ``value`` only when ``key`` holds nothing; True when it was kept."""
+
+    @abc.abstractmethod
+    async def delete(self, *keys: str) -> None: ...

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     allow_sqlite_in_production: bool = Field(
         default=False, validation_alias="ALLOW_SQLITE_IN_PRODUCTION"
     )
+    cache_ttl: float = Field(default=300, ge=0, le=86400, validation_alias="CACHE_TTL")
+    cache_settle: float = Field(default=5, gt=0, le=60, validation_alias="CACHE_SETTLE")
+    cache_max_entries: int = Field(
+        default=10_000, ge=100, le=10_000_000, validation_alias="CACHE_MAX_ENTRIES"
+    )
     db_pool_size: int = Field(default=10, ge=1, le=200, validation_alias="DB_POOL_SIZE")
     db_pool_timeout: float = Field(default=5, gt=0, le=60, validation_alias="DB_POOL_TIMEOUT")
     db_connect_timeout: float = Field(default=5, gt=0, le=60, validation_alias="DB_CONNECT_TIMEOUT")

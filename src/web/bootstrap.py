@@ -9,13 +9,15 @@ from quart_rate_limiter.store import RateLimiterStoreABC
 from redis import asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.caching import ReadCache
 from application.event_bus import EventBus
 from application.handlers import subscribe_defaults
 from application.mail import AccountMail
 from application.services import Services
 from domain import events
-from domain.ports import LoginThrottle, Mailer
+from domain.ports import Cache, LoginThrottle, Mailer
 from domain.sessions import SessionPolicy
+from infrastructure.cache import MemoryCache, RedisCache
 from infrastructure.clock import SystemClock
 from infrastructure.db.engine import make_engine
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
@@ -75,7 +77,11 @@ def build_runtime(settings: Settings) -> Runtime:
         tokens=tokens,
         reset_throttle=throttle(guard, settings.reset_address_limit, settings.reset_address_window),
         dependencies={"redis": RedisDependency(redis)} if redis is not None else {},
+        cache=ReadCache(
+            cache(guard, settings), ttl=settings.cache_ttl, settle=settings.cache_settle
+        ),
     )
+    services.cache.subscribe(bus)
     bus.subscribe(events.UserDeactivated, services.end_all_sessions)
     AccountMail(
         uow_factory=services.uow_factory,
@@ -88,6 +94,14 @@ def build_runtime(settings: Settings) -> Runtime:
     if guard is not None:
         store = GuardedRedisStore(guard, PruningMemoryStore())
     return Runtime(services=services, rate_limit_store=store, engine=engine, redis=redis)
+
+
+def cache(guard: RedisGuard | None, settings: Settings) -> Cache:
+    """In this process, or shared through Redis when set (then every process sees an
+    invalidation at once)."""
+    if guard is None:
+        return MemoryCache(settings.cache_max_entries)
+    return RedisCache(guard)
 
 
 def throttle(guard: RedisGuard | None, limit: int, window: timedelta) -> LoginThrottle:

@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from tests.e2e.conftest import free_port, wait_until_up
 GATEHOUSE = str(Path(sys.executable).with_name("gatehouse"))
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "two hosts one service"
+SETTLE = 0.2  # seconds a changed account is not cached again (CACHE_SETTLE)
 
 pytestmark = pytest.mark.postgres
 
@@ -61,6 +63,7 @@ def two_processes(postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, str]
         "SECRET_KEY": "shared-secret-" + "x" * 30,
         "TRUSTED_PROXY_HOPS": "1",
         "SIGNIN_IP_LIMIT": "3",
+        "CACHE_SETTLE": str(SETTLE),
     }
     processes, bases = [], []
     for _ in range(2):
@@ -84,7 +87,7 @@ def two_processes(postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, str]
             process.wait(timeout=30)
 
 
-def test_a_session_from_one_process_works_and_ends_on_the_other(
+def test_a_session_from_one_process_works_changes_and_ends_on_the_other(
     two_processes: tuple[str, str],
 ) -> None:
     first, second = two_processes
@@ -103,7 +106,15 @@ def test_a_session_from_one_process_works_and_ends_on_the_other(
     )
     assert status == 201
     bearer = {"Authorization": f"Bearer {signed_in['token']}"}
-    assert call(second, "GET", "/api/v1/users/me", headers=bearer)[0] == 200
+    time.sleep(SETTLE * 2)
+    for base in (second, first):  # the session and account are now cached in Redis
+        assert call(base, "GET", "/api/v1/users/me", headers=bearer)[0] == 200
+    assert redis.Redis.from_url(REDIS_URL).keys("gatehouse:cache:session:*")
+
+    patched, _ = call(first, "PATCH", "/api/v1/users/me", {"first_name": "Renamed"}, bearer)
+    assert patched == 200
+    assert call(second, "GET", "/api/v1/users/me", headers=bearer)[1]["first_name"] == "Renamed"
+
     assert call(second, "DELETE", "/api/v1/sessions/current", headers=bearer)[0] == 204
     assert call(first, "GET", "/api/v1/users/me", headers=bearer)[0] == 401
 

@@ -67,3 +67,22 @@ def test_gatehouse_config_prints_the_settings(monkeypatch: pytest.MonkeyPatch) -
     assert SECRET not in result.output
     assert "SESSION_IDLE_TIMEOUT" in result.output
     assert "0:30:00" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CACHE_TTL", "-1"),
+        ("CACHE_SETTLE", "0"),
+        ("CACHE_MAX_ENTRIES", "lots"),
+        ("DB_POOL_SIZE", "0"),
+        ("MEMBERS_PER_PAGE", "1000"),
+        ("SESSION_IDLE_TIMEOUT", "soon"),
+        ("LOG_FORMAT", "xml"),
+    ],
+)
+def test_an_invalid_value_is_one_line_naming_the_setting(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(**{name: value})
+    assert name in str(refused.value)
+    assert "\n" not in str(refused.value)

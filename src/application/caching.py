@@ -1,0 +1,176 @@
+"""What is read on nearly every request, kept in the cache port, and the event handler
+that keeps those copies true.
+
+Two things are cached: who is behind a session key (read on every signed-in request)
+and the pages of the members list. Committed events invalidate them before the
+request that caused them returns, so the change shows on the next request of any
+process that shares the cache.
+
+- An account's copy is replaced by a short-lived tombstone on every event that names
+  the account (sign-in and sign-out, profile, password, roles, activation). Copies are
+  only ever *added* (set if absent), so a request that read the account just before
+  the change cannot put the old copy back while the tombstone lives.
+- A session's copy names the stamp of the account copy it was made with; when the
+  account's copy is gone or replaced, the session is read from the database again.
+  It also lasts no longer than the session's idle clock may go untouched.
+- Member pages live under a generation token that registration, profile changes and
+  (de)activation replace: old pages are never read again and expire.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
+
+from application.commands import ListMembers
+from application.event_bus import EventBus
+from application.results import CurrentSession, MemberPage, UserDetail
+from domain import events
+from domain.ports import Cache
+from domain.sessions import Session, SessionPolicy
+
+SESSION = "session:"
+USER = "user:"
+MEMBERS = "members:"
+GENERATION = MEMBERS + "generation"
+TOMBSTONE = "-"
+GENERATION_TTL = 24 * 3600.0
+M = TypeVar("M", bound=BaseModel)
+MEMBER_EVENTS: tuple[type[events.Event], ...] = (
+    events.UserRegistered,
+    events.ProfileUpdated,
+    events.UserActivated,
+    events.UserDeactivated,
+)
+
+
+class UserCopy(BaseModel):
+    stamp: str
+    user: UserDetail
+
+
+class SessionCopy(BaseModel):
+    session_id: UUID
+    user_id: UUID
+    user_stamp: str
+    last_seen_at: datetime
+    expires_at: datetime
+
+
+class ReadCache:
+    """``ttl``: how long a copy lives at most; ``settle``: how long an invalidated
+    account cannot be cached again (longer than any request's database read)."""
+
+    def __init__(self, cache: Cache | None, *, ttl: float, settle: float = 5.0) -> None:
+        self._cache = cache if cache is not None and ttl > 0 else _NoCache()
+        self._ttl = ttl
+        self._settle = settle
+
+    @classmethod
+    def off(cls) -> ReadCache:
+        """Every read goes to the database."""
+        return cls(None, ttl=0)
+
+    def subscribe(self, bus: EventBus) -> None:
+        bus.subscribe(events.Event, self.invalidate)
+
+    async def invalidate(self, event: events.Event) -> None:
+        """Handler: forget what ``event`` changed."""
+        user_id = getattr(event, "user_id", None)
+        if isinstance(user_id, UUID):
+            await self._cache.set(USER + str(user_id), TOMBSTONE, ttl=self._settle)
+        if isinstance(event, MEMBER_EVENTS):
+            await self._cache.set(GENERATION, secrets.token_hex(8), ttl=GENERATION_TTL)
+
+    async def session(
+        self, key_hash: str, *, now: datetime, policy: SessionPolicy
+    ) -> CurrentSession | None:
+        """The cached session behind ``key_hash`` when it needs no database work: still
+        live, its idle clock not due a write, its account's copy the one it was made with."""
+        copy = _parse(SessionCopy, await self._cache.get(SESSION + key_hash))
+        if copy is None or now >= copy.expires_at or now - copy.last_seen_at >= policy.touch_every:
+            return None
+        account = _parse(UserCopy, await self._cache.get(USER + str(copy.user_id)))
+        if account is None or account.stamp != copy.user_stamp or not account.user.active:
+            return None
+        return CurrentSession(user=account.user, session_id=copy.session_id)
+
+    async def keep_session(
+        self,
+        key_hash: str,
+        session: Session,
+        user: UserDetail,
+        *,
+        now: datetime,
+        policy: SessionPolicy,
+    ) -> None:
+        """Cache a session just read from the database, unless its account was changed
+        a moment ago (then the account copy is a tombstone and nothing is kept)."""
+        user_key = USER + str(user.id)
+        await self._cache.add(
+            user_key,
+            UserCopy(stamp=secrets.token_hex(8), user=user).model_dump_json(),
+            ttl=self._ttl,
+        )
+        account = _parse(UserCopy, await self._cache.get(user_key))
+        if account is None or account.user != user:
+            return
+        fresh_for = (policy.touch_every - (now - session.last_seen_at)).total_seconds()
+        copy = SessionCopy(
+            session_id=session.id,
+            user_id=user.id,
+            user_stamp=account.stamp,
+            last_seen_at=session.last_seen_at,
+            expires_at=session.expires_at,
+        )
+        await self._cache.set(
+            SESSION + key_hash, copy.model_dump_json(), ttl=min(self._ttl, fresh_for)
+        )
+
+    async def members_page(
+        self, query: ListMembers, load: Callable[[], Awaitable[MemberPage]]
+    ) -> MemberPage:
+        generation = await self._generation()
+        if generation is None:
+            return await load()
+        key = f"{MEMBERS}{generation}:{query.page}:{query.per_page}"
+        if (page := _parse(MemberPage, await self._cache.get(key))) is not None:
+            return page
+        page = await load()
+        await self._cache.set(key, page.model_dump_json(), ttl=self._ttl)
+        return page
+
+    async def _generation(self) -> str | None:
+        if (found := await self._cache.get(GENERATION)) is not None:
+            return found
+        await self._cache.add(GENERATION, secrets.token_hex(8), ttl=GENERATION_TTL)
+        return await self._cache.get(GENERATION)
+
+
+def _parse(model: type[M], raw: str | None) -> M | None:
+    """The cached copy, or None for a miss, a tombstone or anything unreadable."""
+    if raw is None or raw == TOMBSTONE:
+        return None
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError:
+        return None
+
+
+class _NoCache(Cache):
+    async def get(self, key: str) -> str | None:
+        return None
+
+    async def set(self, key: str, value: str, *, ttl: float) -> None:
+        return None
+
+    async def add(self, key: str, value: str, *, ttl: float) -> bool:
+        return False
+
+    async def delete(self, *keys: str) -> None:
+        return None

@@ -1,0 +1,131 @@
+"""Adapters of the cache port: in this process, or in Redis shared by every process."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from cachetools import TLRUCache
+from redis import asyncio as aioredis
+
+from domain.ports import Cache
+from infrastructure.redis_guard import RedisGuard
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "gatehouse:cache:"
+
+
+class MemoryCache(Cache):
+    """Bounded and per entry time-limited, least recently used out first.
+
+    One per process: another process's changes reach it only by expiry, so run a
+    single process with it, or give every process the same Redis.
+    """
+
+    def __init__(self, max_entries: int, *, timer: Callable[[], float] = time.monotonic) -> None:
+        self._entries: TLRUCache[str, tuple[str, float]] = TLRUCache(
+            maxsize=max_entries, ttu=_expiry, timer=timer
+        )
+
+    async def get(self, key: str) -> str | None:
+        found = self._entries.get(key)
+        return None if found is None else found[0]
+
+    async def set(self, key: str, value: str, *, ttl: float) -> None:
+        if ttl > 0:
+            self._entries[key] = (value, ttl)
+
+    async def add(self, key: str, value: str, *, ttl: float) -> bool:
+        if ttl <= 0 or key in self._entries:
+            return False
+        self._entries[key] = (value, ttl)
+        return True
+
+    async def delete(self, *keys: str) -> None:
+        for key in keys:
+            self._entries.pop(key, None)
+
+
+def _expiry(_key: str, value: tuple[str, float], now: float) -> float:
+    return now + value[1]
+
+
+class RedisCache(Cache):
+    """Shared by every process, so an invalidation is seen by all of them at once.
+
+    When Redis fails, reads miss and writes are dropped (the guard logs it once), and
+    the service keeps serving from the database. A write dropped during an outage may
+    have been an invalidation, so once Redis answers again everything this cache
+    holds is cleared before it is trusted.
+    """
+
+    def __init__(self, guard: RedisGuard, *, prefix: str = PREFIX) -> None:
+        self._guard = guard
+        self._prefix = prefix
+        self._dirty = False
+
+    async def get(self, key: str) -> str | None:
+        async def call(redis: aioredis.Redis) -> str | None:
+            found = await redis.get(self._prefix + key)
+            return found if isinstance(found, str) else None
+
+        return await self._guard.run(call, _nothing) if await self._clean() else None
+
+    async def set(self, key: str, value: str, *, ttl: float) -> None:
+        async def call(redis: aioredis.Redis) -> None:
+            await redis.set(self._prefix + key, value, px=_ms(ttl))
+
+        if ttl > 0:
+            await self._guard.run(call, self._dropped)
+
+    async def add(self, key: str, value: str, *, ttl: float) -> bool:
+        async def call(redis: aioredis.Redis) -> bool:
+            return bool(await redis.set(self._prefix + key, value, px=_ms(ttl), nx=True))
+
+        if ttl <= 0 or not await self._clean():
+            return False
+        return await self._guard.run(call, _refused)
+
+    async def delete(self, *keys: str) -> None:
+        async def call(redis: aioredis.Redis) -> None:
+            await redis.delete(*(self._prefix + key for key in keys))
+
+        if keys:
+            await self._guard.run(call, self._dropped)
+
+    async def _dropped(self) -> None:
+        self._dirty = True
+
+    async def _clean(self) -> bool:
+        """False while entries may be stale; clears them when Redis is back."""
+        if not self._dirty:
+            return True
+        if not self._guard.available:
+            return False
+
+        async def clear(redis: aioredis.Redis) -> int:
+            keys = [key async for key in redis.scan_iter(match=self._prefix + "*", count=500)]
+            if keys:
+                await redis.unlink(*keys)
+            return len(keys)
+
+        cleared = await self._guard.run(clear, _nothing)
+        if cleared is None:
+            return False
+        self._dirty = False
+        logger.info("Redis is back; cleared %d cached entries", cleared)
+        return True
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def _refused() -> bool:
+    return False
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
