@@ -20,6 +20,7 @@ from domain import errors
 from infrastructure.db import migrations
 from infrastructure.logs import configure_logging
 from infrastructure.settings import Settings, SettingsError, describe, load_settings
+from web import assets
 from web.app import create_app
 from web.bootstrap import build_runtime
 
@@ -87,6 +88,26 @@ def serve(config_path: str, host: str | None, port: int | None, workers: int | N
     config = hypercorn_config(config_path, host=host, port=port, workers=workers)
     click.echo(f"Gatehouse ({settings.env}) on http://{config.bind[0]}/")
     raise SystemExit(run(config))
+
+
+@main.command("assets")
+@click.option(
+    "--into",
+    "target",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: the STATIC_ROOT setting).",
+)
+def build_assets(target: Path | None) -> None:
+    """Build the static files: content-hashed names, gzip and brotli copies, a manifest.
+
+    Run it on each deploy before the new processes start; it replaces an earlier build."""
+    folder = target or settings_or_exit().static_root
+    try:
+        built = assets.build(folder)
+    except assets.AssetsError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Built {len(built)} static files into {folder}.")
 
 
 def hypercorn_config(
