@@ -339,3 +339,15 @@ def test_assets_refuses_to_empty_a_folder_that_is_not_a_build(tmp_path: Path) ->
     assert result.exit_code == 1
     assert "refusing to empty it" in result.output
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_serve_without_built_static_files_names_the_command_to_run(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATIC_ROOT", str(tmp_path / "not-built"))
+    result = run("serve", "--config", str(tmp_path / "none.toml"))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"Error: The static files are not built in {tmp_path / 'not-built'}: run "
+        "`gatehouse assets` (make run and make test do it for you)"
+    ]
