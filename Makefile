@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+STATIC := $(shell find src/web/static -type f)
 
-.PHONY: run test lint unit install migrate clean
+.PHONY: run test lint unit install migrate assets clean
 
-run: migrate ## Set up, migrate the embedded SQLite database and serve on http://127.0.0.1:8000
+run: migrate assets ## Set up, migrate, build the static files and serve on http://127.0.0.1:8000
 	$(BIN)/gatehouse serve --host $(HOST) --port $(PORT)
 
-test: lint ## Lint, type-check, check the layer contract, run every test
+test: lint assets ## Lint, type-check, check the layer contract, run every test
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -25,6 +26,11 @@ unit: $(STAMP) ## The fast tests only
 
 migrate: $(STAMP)
 	$(BIN)/gatehouse db upgrade
+
+assets: build/static/staticfiles.json ## Hashed, compressed static files (STATIC_ROOT)
+
+build/static/staticfiles.json: $(STAMP) $(STATIC)
+	$(BIN)/gatehouse assets
 
 install: $(STAMP)
 

@@ -18,11 +18,23 @@ from application.event_bus import EventBus
 from infrastructure.db import migrations
 from infrastructure.db.engine import make_engine
 from infrastructure.db.tables import audit_events, roles, sessions, user_roles, users
+from web import assets
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 POSTGRES_REQUIRED = os.environ.get("GATEHOUSE_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The static files built once, as `gatehouse assets` does, into a folder of the test
+    session; every app and server the tests start finds them through STATIC_ROOT."""
+    root = tmp_path_factory.mktemp("static")
+    assets.build(root)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STATIC_ROOT", str(root))
+        yield root
 
 
 def unique_name(prefix: str = "user") -> str:

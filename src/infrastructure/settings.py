@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "production", "test"]
 DEFAULT_INSTANCE = Path("instance")
+DEFAULT_STATIC_ROOT = Path("build/static")
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 MIN_SECRET_LENGTH = 32
 
@@ -26,6 +27,7 @@ class Settings(BaseSettings):
 
     env: Environment = Field(default="development", validation_alias="GATEHOUSE_ENV")
     instance_path: Path = Field(default=DEFAULT_INSTANCE, validation_alias="INSTANCE_PATH")
+    static_root: Path = Field(default=DEFAULT_STATIC_ROOT, validation_alias="STATIC_ROOT")
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
     secret_key: SecretStr | None = Field(default=None, validation_alias="SECRET_KEY")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")

@@ -14,6 +14,7 @@ from werkzeug.routing import Rule
 from application.services import Services
 from infrastructure.rate_limits import PruningMemoryStore, SwappableStore
 from infrastructure.settings import Settings
+from web.assets import register_assets
 from web.auth import register_auth
 from web.blueprints import admin, docs, health, password_reset, public, users
 from web.blueprints.api import accounts as api_accounts  # noqa: F401 (registers routes)
@@ -21,7 +22,7 @@ from web.blueprints.api import admin as api_admin  # noqa: F401 (registers route
 from web.blueprints.api import base as api
 from web.bootstrap import Runtime, build_runtime
 from web.errors import register_error_handlers
-from web.headers import register_headers
+from web.headers import register_headers, security_headers
 from web.problems import use_strict_json
 from web.request_log import register_request_log
 from web.runtime import SERVICES
@@ -30,7 +31,7 @@ from web.throttling import Limit, register_rate_limits
 
 def create_app(settings: Settings, services: Services | None = None) -> Quart:
     """An app for ``settings``; pass ``services`` to run it on other adapters (tests)."""
-    app = Quart(__name__)
+    app = Quart(__name__, static_folder=None)  # servestatic serves /static/, see register_assets
     register_config(app, settings)
     store = SwappableStore(PruningMemoryStore())
     register_services(app, settings, services, store)
@@ -43,6 +44,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     register_blueprints(app)
     register_error_handlers(app)
     register_headers(app, production=settings.is_production)
+    register_assets(
+        app, settings.static_root, headers=security_headers(production=settings.is_production)
+    )
     return app
 
 

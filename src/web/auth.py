@@ -18,9 +18,9 @@ from web.client import client
 from web.runtime import services
 
 CSRF_FIELD = "csrf_token"  # where quart-wtforms keeps its secret, in the session and in g
-# Endpoints that never show or need the account: a browser fetching a stylesheet or a
-# probe costs no session lookup.
-NO_VIEWER = frozenset({"static", "health.alive", "health.ready"})
+# Endpoints that never show or need the account: a probe costs no session lookup (static
+# files never reach Quart at all, see web.assets).
+NO_VIEWER = frozenset({"health.alive", "health.ready"})
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -20,6 +20,7 @@ from domain import errors
 from infrastructure.db import migrations
 from infrastructure.logs import configure_logging
 from infrastructure.settings import Settings, SettingsError, describe, load_settings
+from web import assets
 from web.app import create_app
 from web.bootstrap import build_runtime
 
@@ -39,10 +40,12 @@ def app_from_environment() -> Quart:
     """The app as ``hypercorn web.asgi:app`` serves it: settings from the environment."""
     try:
         settings = load_settings()
-    except SettingsError as error:
+        configure_logging(
+            level=settings.log_level, json_lines=settings.effective_log_format == "json"
+        )
+        return create_app(settings)
+    except (SettingsError, assets.AssetsError) as error:
         raise SystemExit(f"gatehouse: {error}") from None
-    configure_logging(level=settings.log_level, json_lines=settings.effective_log_format == "json")
-    return create_app(settings)
 
 
 def run_with_services(settings: Settings, use: Callable[[Services], Awaitable[T]]) -> T:
@@ -83,10 +86,39 @@ def serve(config_path: str, host: str | None, port: int | None, workers: int | N
     from hypercorn.run import run
 
     settings = settings_or_exit()
+    static_files_or_exit(settings.static_root)
     migrations.ensure_sqlite_folder(settings.effective_database_url)
     config = hypercorn_config(config_path, host=host, port=port, workers=workers)
     click.echo(f"Gatehouse ({settings.env}) on http://{config.bind[0]}/")
     raise SystemExit(run(config))
+
+
+def static_files_or_exit(root: Path) -> None:
+    """Stop before serving, not in each worker, when the static files are not built."""
+    try:
+        assets.manifest(root)
+    except assets.AssetsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command("assets")
+@click.option(
+    "--into",
+    "target",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: the STATIC_ROOT setting).",
+)
+def build_assets(target: Path | None) -> None:
+    """Build the static files: content-hashed names, gzip and brotli copies, a manifest.
+
+    Run it on each deploy before the new processes start; it replaces an earlier build."""
+    folder = target or settings_or_exit().static_root
+    try:
+        built = assets.build(folder)
+    except assets.AssetsError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Built {len(built)} static files into {folder}.")
 
 
 def hypercorn_config(

@@ -19,8 +19,8 @@ PRUNE_AT = 10_000
 LIMITS_KEY = "GATEHOUSE_RATE_LIMITS"
 LIMITED = "_gatehouse_rate_limit"
 # Endpoints no limit applies to: probes must answer a load balancer however often it
-# asks, and fingerprinted static files are cached by browsers for a year.
-EXEMPT = frozenset({"static", "health.alive", "health.ready"})
+# asks. (Static files are served before a request reaches Quart, so no limit applies.)
+EXEMPT = frozenset({"health.alive", "health.ready"})
 
 
 @dataclass(frozen=True)

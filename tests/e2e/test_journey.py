@@ -59,3 +59,19 @@ async def test_the_layout_fits_a_phone_screen(server: str, page: Page) -> None:
     )
     assert overflow is False
     await expect(page.locator(".nav-sign-in-link")).to_be_visible()
+
+
+async def test_the_stylesheet_arrives_compressed_cached_and_applied(
+    server: str, page: Page, tmp_path: Path
+) -> None:
+    async with page.expect_response(lambda r: "/static/css/style." in r.url) as seen:
+        await page.goto(f"{server}/")
+    stylesheet = await seen.value
+    headers = await stylesheet.all_headers()
+    assert stylesheet.status == 200
+    assert headers["content-encoding"] in {"gzip", "br"}
+    assert "immutable" in headers["cache-control"]
+    assert headers["x-content-type-options"] == "nosniff"
+    topbar = await page.eval_on_selector(".topbar", "e => getComputedStyle(e).backgroundColor")
+    assert topbar not in {"rgba(0, 0, 0, 0)", "transparent"}
+    await page.screenshot(path=str(tmp_path / "home.png"))

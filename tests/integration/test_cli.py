@@ -13,6 +13,7 @@ from infrastructure.db import migrations
 from infrastructure.db.migrations import PROJECT_ROOT
 from infrastructure.db.tables import audit_events
 from tests.conftest import unique_name
+from web import assets
 from web.cli import hypercorn_config, main
 
 PASSWORD = "a long and quiet river"
@@ -310,3 +311,43 @@ def test_the_projects_hypercorn_toml_is_one_worker_with_a_graceful_timeout() -> 
     )
     assert config.workers == 1
     assert config.graceful_timeout >= 10
+
+
+def test_assets_builds_hashed_and_compressed_files_into_the_configured_folder(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "static"
+    monkeypatch.setenv("STATIC_ROOT", str(target))
+    first = run("assets")
+    again = run("assets")  # an earlier build is replaced, not hashed once more
+    assert first.exit_code == 0, first.output
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines()[-1] == f"Built 2 static files into {target}."
+    hashed = assets.manifest(target)["css/style.css"]
+    assert sorted(path.name for path in (target / "css").iterdir()) == sorted(
+        [
+            name + suffix
+            for name in ("style.css", hashed.split("/")[-1])
+            for suffix in ("", ".gz", ".br")
+        ]
+    )
+
+
+def test_assets_refuses_to_empty_a_folder_that_is_not_a_build(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep me")
+    result = run("assets", "--into", str(tmp_path))
+    assert result.exit_code == 1
+    assert "refusing to empty it" in result.output
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_serve_without_built_static_files_names_the_command_to_run(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATIC_ROOT", str(tmp_path / "not-built"))
+    result = run("serve", "--config", str(tmp_path / "none.toml"))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"Error: The static files are not built in {tmp_path / 'not-built'}: run "
+        "`gatehouse assets` (make run and make test do it for you)"
+    ]
