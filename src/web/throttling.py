@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
-from quart import Quart, current_app, request
+from quart import Quart, current_app, g, has_request_context, request
 from quart_rate_limiter import QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, RateLimit, RateLimiter
 from quart_rate_limiter.store import RateLimiterStoreABC
 
@@ -18,6 +18,7 @@ F = TypeVar("F", bound=Callable[..., object])
 PRUNE_AT = 10_000
 LIMITS_KEY = "GATEHOUSE_RATE_LIMITS"
 LIMITED = "_gatehouse_rate_limit"
+MEMO = "_gatehouse_rate_limit_state"
 # Endpoints no limit applies to: probes must answer a load balancer however often it
 # asks. (Static files are served before a request reaches Quart, so no limit applies.)
 EXEMPT = frozenset({"health.alive", "health.ready"})
@@ -71,7 +72,49 @@ def register_rate_limits(app: Quart, store: RateLimiterStoreABC, limits: dict[st
     app.config[LIMITS_KEY] = limits
     default = ConfiguredLimit("request")
     default.skip_function = _exempt
-    RateLimiter(app, key_function=client_key, store=store, default_limits=[default])
+    RateLimiter(app, key_function=client_key, store=ReadOnceStore(store), default_limits=[default])
+
+
+class ReadOnceStore(RateLimiterStoreABC):
+    """Reads each limit's state once per request.
+
+    The rate limiter reads a limit's state three times in one request (to check it,
+    to update it, and for the response headers) and writes it once; with the state in
+    Redis that was four round trips on every request. This keeps what one request
+    read or wrote in ``g`` and answers the rest from there: two round trips, and the
+    state is still shared by every process.
+    """
+
+    def __init__(self, store: RateLimiterStoreABC) -> None:
+        self._store = store
+
+    async def before_serving(self) -> None:
+        await self._store.before_serving()
+
+    async def after_serving(self) -> None:
+        await self._store.after_serving()
+
+    async def get(self, key: str, default: datetime) -> datetime:
+        seen = self._seen()
+        if seen is None:
+            return await self._store.get(key, default)
+        if key not in seen:
+            seen[key] = await self._store.get(key, default)
+        return seen[key]  # the limiter takes the later of this and now
+
+    async def set(self, key: str, tat: datetime) -> None:
+        await self._store.set(key, tat)
+        if (seen := self._seen()) is not None:
+            seen[key] = tat
+
+    @staticmethod
+    def _seen() -> dict[str, datetime] | None:
+        if not has_request_context():
+            return None
+        if not hasattr(g, MEMO):
+            setattr(g, MEMO, {})
+        seen: dict[str, datetime] = getattr(g, MEMO)
+        return seen
 
 
 class OncePerWindow:

@@ -171,3 +171,25 @@ async def test_readiness_checks_redis_when_it_is_configured(
     response = await app.test_client().get("/readyz")
     assert response.status_code == 200
     assert await response.get_json() == {"status": "ready", "database": "ok", "redis": "ok"}
+
+
+def redis_calls(client: redis.Redis, command: str) -> int:
+    stats: dict[str, dict[str, int]] = client.info("commandstats")  # type: ignore[assignment]
+    return stats.get(f"cmdstat_{command}", {}).get("calls", 0)
+
+
+async def test_a_request_reads_and_writes_its_shared_limit_once(
+    stack: AsyncExitStack, redis_url: str, web_database: str, tmp_path: Path
+) -> None:
+    """The limiter looks at a limit's state three times a request; Redis is asked once,
+    and written once, however many limits the route has."""
+    (app,) = await apps(stack, 1, web_database, tmp_path, REDIS_URL=redis_url)
+    client, counter = app.test_client(), redis.Redis.from_url(redis_url)
+    headers = {"X-Forwarded-For": fresh_address()}
+    gets, sets = redis_calls(counter, "get"), redis_calls(counter, "set")
+    response = await client.get("/about/", headers=headers)
+    assert response.status_code == 200
+    assert int(response.headers["RateLimit-Remaining"]) > 0
+    assert (redis_calls(counter, "get") - gets, redis_calls(counter, "set") - sets) == (1, 1)
+    keys = counter.keys(f"gatehouse:rate:*{headers['X-Forwarded-For']}*")
+    assert len(keys) == 1
