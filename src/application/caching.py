@@ -13,8 +13,8 @@ process that shares the cache.
 - A session's copy names the stamp of the account copy it was made with; when the
   account's copy is gone or replaced, the session is read from the database again.
   It also lasts no longer than the session's idle clock may go untouched.
-- Member pages live under a generation token that registration, profile changes and
-  (de)activation replace: old pages are never read again and expire.
+- A member page names the generation it was read in; registration, profile changes
+  and (de)activation start a new generation, so older pages are never served again.
 """
 
 from __future__ import annotations
@@ -62,12 +62,25 @@ class SessionCopy(BaseModel):
     expires_at: datetime
 
 
+class MemberPageCopy(BaseModel):
+    generation: str
+    page: MemberPage
+
+
 class ReadCache:
-    """``ttl``: how long a copy lives at most; ``settle``: how long an invalidated
+    """``cache`` is shared by every process; ``local`` (this process's, or the same
+    cache) holds session copies, which are only ever trusted together with the shared
+    account copy they name: one shared read per signed-in request.
+
+    ``ttl``: how long a copy lives at most; ``settle``: how long an invalidated
     account cannot be cached again (longer than any request's database read)."""
 
-    def __init__(self, cache: Cache | None, *, ttl: float, settle: float = 5.0) -> None:
-        self._cache = cache if cache is not None and ttl > 0 else _NoCache()
+    def __init__(
+        self, cache: Cache | None, *, ttl: float, settle: float = 5.0, local: Cache | None = None
+    ) -> None:
+        on = cache is not None and ttl > 0
+        self._cache = cache if cache is not None and on else _NoCache()
+        self._local = local if local is not None and on else self._cache
         self._ttl = ttl
         self._settle = settle
 
@@ -92,7 +105,7 @@ class ReadCache:
     ) -> CurrentSession | None:
         """The cached session behind ``key_hash`` when it needs no database work: still
         live, its idle clock not due a write, its account's copy the one it was made with."""
-        copy = _parse(SessionCopy, await self._cache.get(SESSION + key_hash))
+        copy = _parse(SessionCopy, await self._local.get(SESSION + key_hash))
         if copy is None or now >= copy.expires_at or now - copy.last_seen_at >= policy.touch_every:
             return None
         account = _parse(UserCopy, await self._cache.get(USER + str(copy.user_id)))
@@ -128,28 +141,27 @@ class ReadCache:
             last_seen_at=session.last_seen_at,
             expires_at=session.expires_at,
         )
-        await self._cache.set(
+        await self._local.set(
             SESSION + key_hash, copy.model_dump_json(), ttl=min(self._ttl, fresh_for)
         )
 
     async def members_page(
         self, query: ListMembers, load: Callable[[], Awaitable[MemberPage]]
     ) -> MemberPage:
-        generation = await self._generation()
+        """One read for the page and the generation it must belong to."""
+        key = f"{MEMBERS}{query.page}:{query.per_page}"
+        generation, raw = await self._cache.get_many(GENERATION, key)
         if generation is None:
-            return await load()
-        key = f"{MEMBERS}{generation}:{query.page}:{query.per_page}"
-        if (page := _parse(MemberPage, await self._cache.get(key))) is not None:
-            return page
+            await self._cache.add(GENERATION, secrets.token_hex(8), ttl=GENERATION_TTL)
+            generation = await self._cache.get(GENERATION)
+        copy = _parse(MemberPageCopy, raw)
+        if copy is not None and copy.generation == generation:
+            return copy.page
         page = await load()
-        await self._cache.set(key, page.model_dump_json(), ttl=self._ttl)
+        if generation is not None:
+            fresh = MemberPageCopy(generation=generation, page=page)
+            await self._cache.set(key, fresh.model_dump_json(), ttl=self._ttl)
         return page
-
-    async def _generation(self) -> str | None:
-        if (found := await self._cache.get(GENERATION)) is not None:
-            return found
-        await self._cache.add(GENERATION, secrets.token_hex(8), ttl=GENERATION_TTL)
-        return await self._cache.get(GENERATION)
 
 
 def _parse(model: type[M], raw: str | None) -> M | None:
@@ -165,6 +177,9 @@ def _parse(model: type[M], raw: str | None) -> M | None:
 class _NoCache(Cache):
     async def get(self, key: str) -> str | None:
         return None
+
+    async def get_many(self, *keys: str) -> list[str | None]:
+        return [None] * len(keys)
 
     async def set(self, key: str, value: str, *, ttl: float) -> None:
         return None

@@ -110,6 +110,10 @@ class Cache(abc.ABC):
     @abc.abstractmethod
     async def get(self, key: str) -> str | None: ...
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        """The values of ``keys`` in order; adapters answer in one round trip."""
+        return [await self.get(key) for key in keys]
+
     @abc.abstractmethod
     async def set(self, key: str, value: str, *, ttl: float) -> None:
         """Keep ``value`` for at most ``ttl`` seconds, replacing what was there."""

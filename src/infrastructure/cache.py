@@ -73,6 +73,16 @@ class RedisCache(Cache):
 
         return await self._guard.run(call, _nothing) if await self._clean() else None
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        async def call(redis: aioredis.Redis) -> list[str | None]:
+            found = await redis.mget([self._prefix + key for key in keys])
+            return [each if isinstance(each, str) else None for each in found]
+
+        async def missed() -> list[str | None]:
+            return [None] * len(keys)
+
+        return await self._guard.run(call, missed) if await self._clean() else await missed()
+
     async def set(self, key: str, value: str, *, ttl: float) -> None:
         async def call(redis: aioredis.Redis) -> None:
             await redis.set(self._prefix + key, value, px=_ms(ttl))

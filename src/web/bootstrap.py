@@ -77,9 +77,7 @@ def build_runtime(settings: Settings) -> Runtime:
         tokens=tokens,
         reset_throttle=throttle(guard, settings.reset_address_limit, settings.reset_address_window),
         dependencies={"redis": RedisDependency(redis)} if redis is not None else {},
-        cache=ReadCache(
-            cache(guard, settings), ttl=settings.cache_ttl, settle=settings.cache_settle
-        ),
+        cache=read_cache(guard, settings),
     )
     services.cache.subscribe(bus)
     bus.subscribe(events.UserDeactivated, services.end_all_sessions)
@@ -96,12 +94,12 @@ def build_runtime(settings: Settings) -> Runtime:
     return Runtime(services=services, rate_limit_store=store, engine=engine, redis=redis)
 
 
-def cache(guard: RedisGuard | None, settings: Settings) -> Cache:
+def read_cache(guard: RedisGuard | None, settings: Settings) -> ReadCache:
     """In this process, or shared through Redis when set (then every process sees an
-    invalidation at once)."""
-    if guard is None:
-        return MemoryCache(settings.cache_max_entries)
-    return RedisCache(guard)
+    invalidation at once); session copies stay in the process either way."""
+    local = MemoryCache(settings.cache_max_entries)
+    shared: Cache = local if guard is None else RedisCache(guard)
+    return ReadCache(shared, ttl=settings.cache_ttl, settle=settings.cache_settle, local=local)
 
 
 def throttle(guard: RedisGuard | None, limit: int, window: timedelta) -> LoginThrottle:

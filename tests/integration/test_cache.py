@@ -65,6 +65,12 @@ async def test_what_is_set_is_got_until_replaced_or_deleted(cache: Cache) -> Non
     assert (await cache.get("a"), await cache.get("b")) == (None, None)
 
 
+async def test_get_many_answers_in_the_order_asked_with_none_for_a_miss(cache: Cache) -> None:
+    await cache.set("a", "one", ttl=60)
+    await cache.set("c", "three", ttl=60)
+    assert await cache.get_many("c", "b", "a") == ["three", None, "one"]
+
+
 async def test_add_keeps_a_value_only_where_there_is_none(cache: Cache) -> None:
     assert await cache.add("a", "first", ttl=60) is True
     assert await cache.add("a", "second", ttl=60) is False
@@ -205,6 +211,7 @@ async def test_with_redis_down_reads_miss_and_writes_are_dropped_with_one_log_li
     with caplog.at_level(logging.WARNING, logger="infrastructure.redis_guard"):
         for _ in range(5):
             assert await cache.get("a") is None
+            assert await cache.get_many("a", "b") == [None, None]
             await cache.set("a", "two", ttl=60)
             assert await cache.add("b", "two", ttl=60) is False
             await cache.delete("a")

@@ -9,6 +9,7 @@ from application.caching import ReadCache
 from application.commands import ListMembers, RoleChange, UpdateProfile
 from application.results import SignedIn, UserDetail
 from application.services import Services
+from domain import events
 from domain.sessions import hash_session_key
 from tests.fakes import SESSION_POLICY, FakeCache, FakeClock, FakeState
 from tests.unit.application.helpers import SignUp, acting, credentials, registration
@@ -232,3 +233,25 @@ async def test_an_unreadable_cached_copy_is_a_miss(
     key_hash = hash_session_key(signed.session_key)
     await cache.set("session:" + key_hash, "{not json", ttl=60)
     assert await reads.session(key_hash, now=clock.now(), policy=SESSION_POLICY) is None
+
+
+async def test_a_session_copy_in_one_process_ends_when_another_signs_it_out(
+    services: Services, state: FakeState, clock: FakeClock, alice: UserDetail
+) -> None:
+    """Session copies stay in their process; the shared account copy decides."""
+    shared = FakeCache(clock)
+    here = ReadCache(shared, ttl=300, settle=SETTLE, local=FakeCache(clock))
+    there = ReadCache(shared, ttl=300, settle=SETTLE, local=FakeCache(clock))
+    signed = await services.sign_in(credentials("alice"))
+    clock.advance(seconds=SETTLE)
+    session, key_hash = state.sessions[signed.session_id], hash_session_key(signed.session_key)
+    user = UserDetail.of(state.users[alice.id])
+    for process in (here, there):
+        await process.keep_session(key_hash, session, user, now=clock.now(), policy=SESSION_POLICY)
+        assert await process.session(key_hash, now=clock.now(), policy=SESSION_POLICY)
+    assert not any(key.startswith("session:") for key in shared.entries)
+
+    await there.invalidate(
+        events.UserLoggedOut(occurred_at=clock.now(), user_id=alice.id, session_id=session.id)
+    )
+    assert await here.session(key_hash, now=clock.now(), policy=SESSION_POLICY) is None
