@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from passlib.context import CryptContext
 
@@ -11,6 +16,10 @@ from domain.ports import PasswordHasher, Verification
 from domain.values import PasswordHash
 
 BCRYPT_MAX_BYTES = 72
+T = TypeVar("T")
+# How much lower the hashing threads' CPU priority is than the event loop's: under a
+# storm of sign-ins, pages keep the cores and the hashes take what is left.
+HASHING_NICENESS = 10
 
 # Cheap parameters for the test suite only: the same algorithms, a fraction of the work.
 FAST_ARGON2: dict[str, Any] = {"argon2__time_cost": 1, "argon2__memory_cost": 1024}
@@ -21,20 +30,44 @@ def make_context(*, fast: bool = False) -> CryptContext:
     return CryptContext(schemes=["argon2", "bcrypt"], deprecated="auto", **options)
 
 
-class PasslibPasswordHasher(PasswordHasher):
-    """Runs every hash in a worker thread; the libraries release the GIL."""
+class HashingPool:
+    """The threads that hash: a fixed number, at a lower CPU priority than the event
+    loop, so a storm of sign-ins queues for them instead of starving every other
+    request of the cores. The libraries release the GIL while they hash."""
 
-    def __init__(self, context: CryptContext) -> None:
+    def __init__(self, threads: int) -> None:
+        self._executor = ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="hashing", initializer=_lower_priority
+        )
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _lower_priority() -> None:
+    """Linux gives each thread its own nice value; elsewhere this is a no-op."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
+class PasslibPasswordHasher(PasswordHasher):
+    """Hashes and verifies in the hashing pool, never on the event loop."""
+
+    def __init__(self, context: CryptContext, pool: HashingPool | None = None) -> None:
         self._context = context
+        self.pool = pool or HashingPool(threads=1)
 
     async def hash(self, password: str) -> PasswordHash:
-        return PasswordHash(await asyncio.to_thread(self._context.hash, password))
+        return PasswordHash(await self.pool.run(self._context.hash, password))
 
     async def verify(self, password: str, password_hash: PasswordHash) -> Verification:
-        return await asyncio.to_thread(self._verify, password, password_hash.value)
+        return await self.pool.run(self._verify, password, password_hash.value)
 
     async def dummy_verify(self, password: str) -> None:
-        await asyncio.to_thread(self._context.dummy_verify)
+        await self.pool.run(self._context.dummy_verify)
 
     def _verify(self, password: str, stored: str) -> Verification:
         try:

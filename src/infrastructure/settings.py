@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     allow_sqlite_in_production: bool = Field(
         default=False, validation_alias="ALLOW_SQLITE_IN_PRODUCTION"
     )
+    hash_threads: int = Field(default=1, ge=1, le=64, validation_alias="HASH_THREADS")
     cache_ttl: float = Field(default=300, ge=0, le=86400, validation_alias="CACHE_TTL")
     cache_settle: float = Field(default=5, gt=0, le=60, validation_alias="CACHE_SETTLE")
     cache_max_entries: int = Field(

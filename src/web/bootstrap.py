@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.db.engine import make_engine
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.mail import FolderMailer, JinjaMailTemplates, RetryingMailer, SmtpMailer
-from infrastructure.passwords import PasslibPasswordHasher, make_context
+from infrastructure.passwords import HashingPool, PasslibPasswordHasher, make_context
 from infrastructure.rate_limits import GuardedRedisStore, PruningMemoryStore
 from infrastructure.redis_guard import RedisDependency, RedisGuard, make_redis
 from infrastructure.settings import Settings
@@ -38,13 +39,16 @@ class Runtime:
     rate_limit_store: RateLimiterStoreABC
     engine: AsyncEngine
     redis: aioredis.Redis | None = None
+    hashing: HashingPool | None = None
 
     async def close(self) -> None:
-        """Let background work (mail) finish, then close connections."""
+        """Let background work (mail) finish, then close connections and threads."""
         await self.services.bus.drain()
         await self.engine.dispose()
         if self.redis is not None:
             await self.redis.aclose()
+        if self.hashing is not None:
+            await asyncio.to_thread(self.hashing.close)
 
 
 def session_policy(settings: Settings) -> SessionPolicy:
@@ -65,11 +69,14 @@ def build_runtime(settings: Settings) -> Runtime:
     guard = RedisGuard(redis) if redis is not None else None
     bus = EventBus()
     subscribe_defaults(bus)
+    hasher = PasslibPasswordHasher(
+        make_context(fast=settings.env == "test"), HashingPool(threads=settings.hash_threads)
+    )
     clock = SystemClock()
     tokens = SignedResetTokens(settings.secret(), max_age=settings.password_reset_max_age)
     services = Services(
         uow_factory=lambda: SqlAlchemyUnitOfWork(engine, bus),
-        hasher=PasslibPasswordHasher(make_context(fast=settings.env == "test")),
+        hasher=hasher,
         clock=clock,
         bus=bus,
         throttle=throttle(guard, settings.signin_failure_limit, settings.signin_failure_window),
@@ -91,7 +98,13 @@ def build_runtime(settings: Settings) -> Runtime:
     store: RateLimiterStoreABC = PruningMemoryStore()
     if guard is not None:
         store = GuardedRedisStore(guard, PruningMemoryStore())
-    return Runtime(services=services, rate_limit_store=store, engine=engine, redis=redis)
+    return Runtime(
+        services=services,
+        rate_limit_store=store,
+        engine=engine,
+        redis=redis,
+        hashing=hasher.pool,
+    )
 
 
 def read_cache(guard: RedisGuard | None, settings: Settings) -> ReadCache:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
+import time
 
 import pytest
+from passlib.context import CryptContext
 from passlib.hash import bcrypt
 
 from domain.values import PasswordHash
-from infrastructure.passwords import BCRYPT_MAX_BYTES, PasslibPasswordHasher, make_context
+from infrastructure.passwords import (
+    BCRYPT_MAX_BYTES,
+    HASHING_NICENESS,
+    HashingPool,
+    PasslibPasswordHasher,
+    make_context,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -136,3 +146,56 @@ async def test_hashing_and_verifying_run_off_the_event_loop_thread() -> None:
     loop_thread = threading.current_thread().name
     assert len(threads) == 2
     assert loop_thread not in threads
+
+
+def _overlapping(state: dict[str, int], lock: threading.Lock) -> str:
+    with lock:
+        state["now"] += 1
+        state["most"] = max(state["most"], state["now"])
+    time.sleep(0.05)
+    with lock:
+        state["now"] -= 1
+    return threading.current_thread().name
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+async def test_the_hashing_pool_hashes_at_most_its_thread_count_at_once(threads: int) -> None:
+    pool = HashingPool(threads=threads)
+    state, lock = {"now": 0, "most": 0}, threading.Lock()
+    try:
+        names = await asyncio.gather(*(pool.run(_overlapping, state, lock) for _ in range(6)))
+    finally:
+        pool.close()
+    assert state["most"] == threads
+    assert all(name.startswith("hashing") for name in names)
+
+
+async def test_hashing_threads_run_below_the_event_loops_cpu_priority() -> None:
+    pool = HashingPool(threads=1)
+    try:
+        niceness = await pool.run(
+            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        )
+    finally:
+        pool.close()
+    assert niceness == os.getpriority(os.PRIO_PROCESS, 0) + HASHING_NICENESS
+
+
+async def test_the_hasher_hashes_in_its_pool_not_on_the_event_loop() -> None:
+    pool = HashingPool(threads=1)
+    seen: list[str] = []
+
+    class Recording(CryptContext):
+        def hash(self, secret: str | bytes, **kwds: object) -> str:
+            seen.append(threading.current_thread().name)
+            return str(super().hash(secret, **kwds))
+
+    hasher = PasslibPasswordHasher(
+        Recording(schemes=["argon2"], argon2__time_cost=1, argon2__memory_cost=1024), pool
+    )
+    try:
+        hashed = await hasher.hash("correct horse battery staple")
+    finally:
+        pool.close()
+    assert hashed.value.startswith("$argon2id$")
+    assert len(seen) == 1 and seen[0].startswith("hashing")
