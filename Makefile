@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint unit install migrate clean
+.PHONY: run test lint unit install migrate bench clean
 
 run: migrate ## Set up, migrate the embedded SQLite database and serve on http://127.0.0.1:8000
 	$(BIN)/gatehouse serve --host $(HOST) --port $(PORT)
@@ -15,13 +15,16 @@ test: lint ## Lint, type-check, check the layer contract, run every test
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests migrations
-	$(BIN)/ruff format --check src tests migrations
-	$(BIN)/mypy src
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/mypy src bench
 	$(BIN)/lint-imports
 
 unit: $(STAMP) ## The fast tests only
 	$(BIN)/pytest tests/unit
+
+bench: $(STAMP) ## Benchmark against the targets of issue 8 (needs wrk, PostgreSQL, Redis; about 12 min)
+	$(BIN)/python -m bench
 
 migrate: $(STAMP)
 	$(BIN)/gatehouse db upgrade
