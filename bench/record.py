@@ -45,11 +45,12 @@ def machine(wrk_path: str, load_at_start: tuple[float, float, float]) -> dict[st
 
 
 def describe(config: BenchConfig) -> str:
+    scale = f"{config.scale_users:,} for the deep page" if config.scale_users else "no deep page"
     return (
         f"wrk -t{config.threads} -c{config.connections} (sign-ins -c{config.sign_in_connections}), "
         f"{config.runs} interleaved runs of {config.duration} s after a {config.warmup} s warm-up, "
-        f"medians; hypercorn with {config.workers} workers; {config.users:,} users "
-        f"({config.scale_users:,} for the deep page); {', '.join(config.databases)}"
+        f"medians; hypercorn with {config.workers} workers; {config.users:,} users ({scale}); "
+        f"{', '.join(config.databases)}"
     )
 
 
@@ -77,16 +78,15 @@ def assemble(
         },
         "figures": report.figures_data(found),
     }
+    context = conditions(data["machine"], cost, wall)
     terminal = "\n\n".join(
-        [describe(bench.config), report.scenario_table(rows), report.figures_table(found)]
+        [describe(bench.config), context, report.scenario_table(rows), report.figures_table(found)]
     )
     markdown = "\n\n".join(
         [
             f"# Benchmark {began:%Y-%m-%d %H:%M}",
-            describe(bench.config) + f"; {cost.cores} cores; took {wall / 60:.1f} min.",
-            f"One argon2 check: {cost.wall_s * 1000:.0f} ms ({cost.cpu_s * 1000:.0f} ms CPU); "
-            f"hash-bound limit {cost.limit_per_s:.1f}/s; "
-            f"all cores hashing {cost.parallel_per_s:.1f}/s.",
+            describe(bench.config) + ".",
+            context,
             "## Scenarios",
             report.scenario_table(rows, markdown=True),
             "## Figures and targets",
@@ -94,3 +94,14 @@ def assemble(
         ]
     )
     return data, terminal, markdown + "\n"
+
+
+def conditions(machine: dict[str, Any], cost: HashCost, wall: float) -> str:
+    """The machine, how busy other work kept it, and what one password check cost."""
+    start, end = machine["load_average_at_start"][0], machine["load_average_at_end"][0]
+    return (
+        f"{machine['cores']} cores ({machine['cpu']}), load average {start:.1f} before and "
+        f"{end:.1f} after; took {wall / 60:.1f} min. One argon2 check: "
+        f"{cost.wall_s * 1000:.0f} ms ({cost.cpu_s * 1000:.0f} ms CPU); hash-bound limit "
+        f"{cost.limit_per_s:.1f}/s; all cores hashing {cost.parallel_per_s:.1f}/s."
+    )

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from bench import client, wrk
+from bench import client, servers, wrk
 from bench.config import BenchConfig
 from bench.wrk import Load
 
 SIGNED_IN = 303  # what a valid sign-in answers
-PER_PAGE = 20  # members a page (the bench sets MEMBERS_PER_PAGE to it)
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ def gatehouse(db: str, access: Access, config: BenchConfig) -> list[Scenario]:
 
 
 def last_page(users: int) -> int:
-    return -(-users // PER_PAGE)
+    return -(-users // servers.MEMBERS_PER_PAGE)
 
 
 def at_scale(db: str, access: Access, users: int, config: BenchConfig) -> list[Scenario]:

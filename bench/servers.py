@@ -22,6 +22,7 @@ BIN = Path(sys.executable).parent
 HYPERCORN_TOML = ROOT / "hypercorn.toml"
 BASELINES = Path(__file__).resolve().parent / "baselines"
 NO_LIMIT = str(10**9)  # rate limits out of the way: all load comes from one address
+MEMBERS_PER_PAGE = 20
 SETTLE_SAMPLE = 0.2  # seconds: how often the servers' CPU use is sampled between runs
 SETTLE_IDLE = 0.1  # cores: below this the servers count as idle
 SETTLE_LIMIT = 15.0  # seconds: the most a run waits for the previous one's backlog
@@ -121,6 +122,7 @@ def gatehouse_environment(
         "SMTP_HOST": "127.0.0.1",
         "INSTANCE_PATH": str(instance),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "MEMBERS_PER_PAGE": str(MEMBERS_PER_PAGE),
         "REQUEST_IP_LIMIT": NO_LIMIT,
         "SIGNIN_IP_LIMIT": NO_LIMIT,
         "REGISTER_IP_LIMIT": NO_LIMIT,
