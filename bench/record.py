@@ -103,5 +103,5 @@ def conditions(machine: dict[str, Any], cost: HashCost, wall: float) -> str:
         f"{machine['cores']} cores ({machine['cpu']}), load average {start:.1f} before and "
         f"{end:.1f} after; took {wall / 60:.1f} min. One argon2 check: "
         f"{cost.wall_s * 1000:.0f} ms ({cost.cpu_s * 1000:.0f} ms CPU); hash-bound limit "
-        f"{cost.limit_per_s:.1f}/s; all cores hashing {cost.parallel_per_s:.1f}/s."
+        f"{cost.limit_per_s:.1f}/s."
     )

@@ -215,7 +215,7 @@ class Bench:
         say(
             f"one password check {cost.wall_s * 1000:.0f} ms ({cost.cpu_s * 1000:.0f} ms CPU); "
             f"hash-bound limit {cost.cores} cores ÷ {cost.cpu_s:.3f} s = "
-            f"{cost.limit_per_s:.1f}/s; all cores hashing: {cost.parallel_per_s:.1f}/s"
+            f"{cost.limit_per_s:.1f}/s"
         )
         self.hashed = seed.password_hash()
         for database in self.config.databases:
@@ -250,7 +250,6 @@ class Bench:
                 summaries,
                 database,
                 hash_limit_per_s=cost.limit_per_s,
-                parallel_hash_per_s=cost.parallel_per_s,
                 worker_rss_mb=self.worker_rss_mb(database),
             )
             for database in self.config.databases

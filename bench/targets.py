@@ -67,7 +67,6 @@ RSS = Target("worker RSS after the runs, MB", at_most=80)
 ERRORS = Target("errors", at_most=0)
 QUART = Target("bare Quart ÷ bare ASGI (context)")
 API = Target("API /users/me ÷ bare ASGI (context)")
-PARALLEL = Target("sign-ins/s ÷ parallel-hash rate (context)")
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,6 @@ def figures(
     database: str,
     *,
     hash_limit_per_s: float | None,
-    parallel_hash_per_s: float | None,
     worker_rss_mb: float | None,
 ) -> list[Figure]:
     """Every figure for one database's rows (keys ``<database>/<scenario>``) against the
@@ -122,5 +120,4 @@ def figures(
         Figure(ERRORS, float(sum(row.errors for row in own)) if own else None),
         Figure(QUART, ratio(rps("quart"), rps("asgi"))),
         Figure(API, ratio(rps(f"{database}/api-me"), rps("asgi"))),
-        Figure(PARALLEL, ratio(signed_in_per_s, parallel_hash_per_s)),
     ]

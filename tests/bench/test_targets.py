@@ -59,11 +59,7 @@ def by_label(found: list[targets.Figure]) -> dict[str, targets.Figure]:
 
 
 def test_each_figure_is_a_ratio_within_the_run_judged_against_its_target() -> None:
-    found = by_label(
-        targets.figures(
-            ROWS, "sqlite", hash_limit_per_s=10.0, parallel_hash_per_s=9.0, worker_rss_mb=90.0
-        )
-    )
+    found = by_label(targets.figures(ROWS, "sqlite", hash_limit_per_s=10.0, worker_rss_mb=90.0))
     expected = {
         targets.MEMBERS: (0.27, "miss"),
         targets.HOME: (0.34, "pass"),
@@ -75,7 +71,6 @@ def test_each_figure_is_a_ratio_within_the_run_judged_against_its_target() -> No
         targets.ERRORS: (1.0, "miss"),
         targets.QUART: (0.5, ""),
         targets.API: (0.3, ""),
-        targets.PARALLEL: (1.0, ""),
     }
     for target, (value, verdict) in expected.items():
         figure = found[target.label]
@@ -85,11 +80,7 @@ def test_each_figure_is_a_ratio_within_the_run_judged_against_its_target() -> No
 
 def test_figures_of_scenarios_that_did_not_run_are_not_applicable() -> None:
     rows = {key: value for key, value in ROWS.items() if "scale" not in key}
-    found = by_label(
-        targets.figures(
-            rows, "sqlite", hash_limit_per_s=None, parallel_hash_per_s=None, worker_rss_mb=None
-        )
-    )
+    found = by_label(targets.figures(rows, "sqlite", hash_limit_per_s=None, worker_rss_mb=None))
     for target in (targets.DEEP, targets.SIGN_INS, targets.RSS):
         assert found[target.label].value is None
         assert found[target.label].verdict == "n/a"
@@ -97,11 +88,7 @@ def test_figures_of_scenarios_that_did_not_run_are_not_applicable() -> None:
 
 def test_another_databases_rows_do_not_count_toward_its_errors() -> None:
     rows = {**ROWS, "postgresql/home": row(100, errors=50)}
-    found = by_label(
-        targets.figures(
-            rows, "sqlite", hash_limit_per_s=10, parallel_hash_per_s=9, worker_rss_mb=50
-        )
-    )
+    found = by_label(targets.figures(rows, "sqlite", hash_limit_per_s=10, worker_rss_mb=50))
     assert found[targets.ERRORS.label].value == 1
 
 
@@ -125,7 +112,6 @@ def test_the_figures_table_shows_each_database_beside_the_target() -> None:
             ROWS if db == "sqlite" else {},
             db,
             hash_limit_per_s=10,
-            parallel_hash_per_s=9,
             worker_rss_mb=70,
         )
         for db in ("sqlite", "postgresql")
