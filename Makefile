@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STATIC := $(shell find src/web/static -type f)
 
-.PHONY: run test lint unit install migrate assets clean
+.PHONY: run test lint unit install migrate assets bench clean
 
 run: migrate assets ## Set up, migrate, build the static files and serve on http://127.0.0.1:8000
 	$(BIN)/gatehouse serve --host $(HOST) --port $(PORT)
@@ -16,13 +16,16 @@ test: lint assets ## Lint, type-check, check the layer contract, run every test
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests migrations
-	$(BIN)/ruff format --check src tests migrations
-	$(BIN)/mypy src
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/mypy src bench
 	$(BIN)/lint-imports
 
 unit: $(STAMP) ## The fast tests only
 	$(BIN)/pytest tests/unit
+
+bench: $(STAMP) assets ## Benchmark against the targets of issue 8 (needs wrk, PostgreSQL, Redis; about 12 min)
+	$(BIN)/python -m bench
 
 migrate: $(STAMP)
 	$(BIN)/gatehouse db upgrade

@@ -1,0 +1,39 @@
+"""The benchmark's settings from BENCH_* variables."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bench.config import BenchConfig, ConfigError, from_environment
+
+
+def test_without_variables_the_defaults_apply() -> None:
+    assert from_environment({}) == BenchConfig()
+
+
+def test_variables_set_duration_runs_and_databases() -> None:
+    config = from_environment(
+        {"BENCH_DURATION": "2", "BENCH_RUNS": "3", "BENCH_DATABASES": "postgresql"}
+    )
+    assert (config.duration, config.runs, config.databases) == (2, 3, ("postgresql",))
+
+
+def test_the_scale_run_can_be_left_out() -> None:
+    assert from_environment({"BENCH_SCALE_USERS": "0"}).scale_users == 0
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"BENCH_DURATION": "five"}, "BENCH_DURATION must be a whole number"),
+        ({"BENCH_RUNS": "0"}, "BENCH_RUNS must be at least 1"),
+        ({"BENCH_DATABASES": "mysql"}, "BENCH_DATABASES"),
+        ({"BENCH_SCALE_USERS": "500"}, "BENCH_SCALE_USERS must exceed"),
+        ({"BENCH_POSTGRES_URL": "postgresql://x/y"}, "postgresql+asyncpg://"),
+    ],
+)
+def test_a_wrong_value_is_named(variables: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        from_environment(variables)
