@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -176,3 +178,13 @@ async def test_every_api_change_made_with_the_cookie_needs_the_csrf_header(
         response = await client.open(path, method=method, json={})
         assert response.status_code == 400, path
         assert (await response.get_json())["type"] == "/problems/csrf-failed", path
+
+
+def test_a_serving_process_does_not_load_the_migration_tool() -> None:
+    """Alembic is for `gatehouse db`; every worker would carry it for nothing."""
+    code = "import sys, web.asgi; print(sorted({'alembic', 'mako'} & set(sys.modules)))"
+    env = {**os.environ, "GATEHOUSE_ENV": "test", "SECRET_KEY": "s" * 40}
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert shown.stdout.strip() == "[]"
