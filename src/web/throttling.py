@@ -95,6 +95,10 @@ class ReadOnceStore(RateLimiterStoreABC):
         await self._store.after_serving()
 
     async def get(self, key: str, default: datetime) -> datetime:
+        if has_request_context() and request.endpoint is None:
+            # No route matched, so the limiter checked nothing before the request; it
+            # only wants the state for the response headers. Not worth a round trip.
+            return default
         seen = self._seen()
         if seen is None:
             return await self._store.get(key, default)

@@ -193,3 +193,14 @@ async def test_a_request_reads_and_writes_its_shared_limit_once(
     assert (redis_calls(counter, "get") - gets, redis_calls(counter, "set") - sets) == (1, 1)
     keys = counter.keys(f"gatehouse:rate:*{headers['X-Forwarded-For']}*")
     assert len(keys) == 1
+
+
+async def test_a_request_that_matches_no_route_costs_no_round_trip(
+    stack: AsyncExitStack, redis_url: str, web_database: str, tmp_path: Path
+) -> None:
+    (app,) = await apps(stack, 1, web_database, tmp_path, REDIS_URL=redis_url)
+    client, counter = app.test_client(), redis.Redis.from_url(redis_url)
+    gets, sets = redis_calls(counter, "get"), redis_calls(counter, "set")
+    response = await client.get("/no/such/page", headers={"X-Forwarded-For": fresh_address()})
+    assert response.status_code == 404
+    assert (redis_calls(counter, "get") - gets, redis_calls(counter, "set") - sets) == (0, 0)
