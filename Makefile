@@ -24,7 +24,7 @@ lint: $(STAMP)
 unit: $(STAMP) ## The fast tests only
 	$(BIN)/pytest tests/unit
 
-bench: $(STAMP) assets ## Benchmark against the targets of issue 8 (needs wrk, PostgreSQL, Redis; about 12 min)
+bench: $(STAMP) assets ## Benchmark against the performance targets (needs wrk, PostgreSQL, Redis; about 12 min)
 	$(BIN)/python -m bench
 
 migrate: $(STAMP)

@@ -1,5 +1,5 @@
 """``make bench``: seed the databases, serve Gatehouse and the baselines, load them with
-wrk in interleaved rounds, and report medians against the targets of issue 8."""
+wrk in interleaved rounds, and report medians against the performance targets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The figures of issue 8 and their targets: ratios within one run, so the machine's
+"""The benchmark figures and their targets: ratios within one run, so the machine's
 speed cancels out, each judged pass or miss."""
 
 from __future__ import annotations
