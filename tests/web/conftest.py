@@ -114,7 +114,12 @@ class Account:
 
 @pytest.fixture
 async def account(services: Services) -> Account:
-    name = unique_name("ann")
+    return await new_account(services)
+
+
+async def new_account(services: Services, prefix: str = "ann") -> Account:
+    """An active account with a unique name, created through ``services``."""
+    name = unique_name(prefix)
     user = await services.create_user(
         CreateUser(username=name, email=f"{name}@example.com", password=PASSWORD)
     )

@@ -14,7 +14,7 @@ from quart.testing import QuartClient
 from application.commands import CreateUser, RoleChange, UpdateProfile
 from application.services import SETUP, Services
 from tests.conftest import statements_on, unique_name
-from tests.web.conftest import PASSWORD, Account, AppMaker, engine_of, sign_in
+from tests.web.conftest import PASSWORD, Account, AppMaker, engine_of, new_account, sign_in
 from web.runtime import SERVICES
 
 SETTLE = 0.05  # the app's CACHE_SETTLE here: how long a changed account is not cached
@@ -34,11 +34,7 @@ def app_services(cached_app: Quart) -> Services:
 
 @pytest.fixture
 async def member(app_services: Services) -> Account:
-    name = unique_name("cm")
-    user = await app_services.create_user(
-        CreateUser(username=name, email=f"{name}@example.com", password=PASSWORD)
-    )
-    return Account(user, PASSWORD)
+    return await new_account(app_services, "cm")
 
 
 @pytest.fixture
