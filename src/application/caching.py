@@ -10,9 +10,10 @@ process that shares the cache.
   the account (sign-in and sign-out, profile, password, roles, activation). Copies are
   only ever *added* (set if absent), so a request that read the account just before
   the change cannot put the old copy back while the tombstone lives.
-- A session's copy names the stamp of the account copy it was made with; when the
-  account's copy is gone or replaced, the session is read from the database again.
-  It also lasts no longer than the session's idle clock may go untouched.
+- A session's copy stays in the process that made it and names the stamp of the
+  shared account copy it was made with; when that copy is gone or replaced, the
+  session is read from the database again. It also lasts no longer than the
+  session's idle clock may go untouched.
 - A member page names the generation it was read in; registration, profile changes
   and (de)activation start a new generation, so older pages are never served again.
 """
