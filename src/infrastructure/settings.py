@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     )
     hash_threads: int = Field(default=1, ge=1, le=64, validation_alias="HASH_THREADS")
     cache_ttl: float = Field(default=300, ge=0, le=86400, validation_alias="CACHE_TTL")
+    cache_local_ttl: float = Field(default=5, ge=0, le=86400, validation_alias="CACHE_LOCAL_TTL")
     cache_settle: float = Field(default=5, gt=0, le=60, validation_alias="CACHE_SETTLE")
     cache_max_entries: int = Field(
         default=10_000, ge=100, le=10_000_000, validation_alias="CACHE_MAX_ENTRIES"

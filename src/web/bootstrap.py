@@ -16,7 +16,7 @@ from application.handlers import subscribe_defaults
 from application.mail import AccountMail
 from application.services import Services
 from domain import events
-from domain.ports import Cache, LoginThrottle, Mailer
+from domain.ports import LoginThrottle, Mailer
 from domain.sessions import SessionPolicy
 from infrastructure.cache import MemoryCache, RedisCache
 from infrastructure.clock import SystemClock
@@ -108,11 +108,17 @@ def build_runtime(settings: Settings) -> Runtime:
 
 
 def read_cache(guard: RedisGuard | None, settings: Settings) -> ReadCache:
-    """In this process, or shared through Redis when set (then every process sees an
-    invalidation at once); session copies stay in the process either way."""
+    """Shared through Redis when set: every process sees an invalidation at once. Else
+    in this process, where another process's changes (the command line's, say) cannot
+    reach, so copies live at most CACHE_LOCAL_TTL. Session copies stay in the process
+    either way, checked against the account copy."""
     local = MemoryCache(settings.cache_max_entries)
-    shared: Cache = local if guard is None else RedisCache(guard)
-    return ReadCache(shared, ttl=settings.cache_ttl, settle=settings.cache_settle, local=local)
+    if guard is None:
+        ttl = min(settings.cache_ttl, settings.cache_local_ttl)
+        return ReadCache(local, ttl=ttl, settle=settings.cache_settle)
+    return ReadCache(
+        RedisCache(guard), ttl=settings.cache_ttl, settle=settings.cache_settle, local=local
+    )
 
 
 def throttle(guard: RedisGuard | None, limit: int, window: timedelta) -> LoginThrottle:

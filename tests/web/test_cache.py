@@ -127,3 +127,27 @@ async def test_a_session_revoked_elsewhere_ends_on_the_next_request(
     await app_services.revoke_other_sessions(member.user.id, None, SETUP.client)
     assert (await browser.get("/users/")).status_code == 303
     assert (await other.get("/users/")).status_code == 303
+
+
+async def test_without_redis_another_processes_change_shows_once_the_copy_expires(
+    make_app: AppMaker,
+) -> None:
+    """The command line is another process: it cannot reach this one's memory, so
+    without Redis copies live only CACHE_LOCAL_TTL."""
+    local_ttl = 0.3
+    async with (
+        make_app(CACHE_SETTLE=SETTLE, CACHE_LOCAL_TTL=local_ttl) as serving,
+        make_app() as command_line,
+    ):
+        member = await new_account(serving.extensions[SERVICES], "cl")
+        browser = serving.test_client()
+        await sign_in(browser, member.user.username)
+        await asyncio.sleep(SETTLE * 3)
+        await members_page(browser)
+        with statements_on(engine_of(serving)) as sent:
+            await members_page(browser)
+        assert sent == []  # served from this process's memory
+
+        await command_line.extensions[SERVICES].deactivate_user(member.user.id, SETUP)
+        await asyncio.sleep(local_ttl * 1.5)
+        assert (await browser.get("/users/")).status_code == 303
