@@ -54,12 +54,20 @@ def describe(config: BenchConfig) -> str:
     )
 
 
+def recorded_settings(config: BenchConfig) -> dict[str, Any]:
+    """The run's settings as the results keep them: where the results folder is on
+    the machine that ran it is no setting of the run, so it is left out."""
+    kept = asdict(config)
+    kept.pop("results")
+    return {k: str(v) if isinstance(v, Path) else v for k, v in kept.items()}
+
+
 def assemble(
     bench: Bench, cost: HashCost, began: datetime, wall: float
 ) -> tuple[dict[str, Any], str, str]:
     rows = bench.rows()
     found = bench.figures(cost)
-    settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(bench.config).items()}
+    settings = recorded_settings(bench.config)
     data: dict[str, Any] = {
         "date": began.isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 1),
