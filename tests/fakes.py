@@ -322,10 +322,6 @@ class FakeCache(Cache):
         await self.set(key, value, ttl=ttl)
         return True
 
-    async def delete(self, *keys: str) -> None:
-        for key in keys:
-            self.entries.pop(key, None)
-
 
 class FakeResetTokens(ResetTokens):
     """``user-id.issued.password-hash.email``, unsigned: enough to show the use cases

@@ -79,7 +79,7 @@ class ReadCache:
     def __init__(
         self, cache: Cache | None, *, ttl: float, settle: float = 5.0, local: Cache | None = None
     ) -> None:
-        on = cache is not None and ttl > 0
+        on = ttl > 0
         self._cache = cache if cache is not None and on else _NoCache()
         self._local = local if local is not None and on else self._cache
         self._ttl = ttl
@@ -187,6 +187,3 @@ class _NoCache(Cache):
 
     async def add(self, key: str, value: str, *, ttl: float) -> bool:
         return False
-
-    async def delete(self, *keys: str) -> None:
-        return None

@@ -121,6 +121,3 @@ class Cache(abc.ABC):
     @abc.abstractmethod
     async def add(self, key: str, value: str, *, ttl: float) -> bool:
         """Keep ``value`` only when ``key`` holds nothing; True when it was kept."""
-
-    @abc.abstractmethod
-    async def delete(self, *keys: str) -> None: ...

@@ -43,10 +43,6 @@ class MemoryCache(Cache):
         self._entries[key] = (value, ttl)
         return True
 
-    async def delete(self, *keys: str) -> None:
-        for key in keys:
-            self._entries.pop(key, None)
-
 
 def _expiry(_key: str, value: tuple[str, float], now: float) -> float:
     return now + value[1]
@@ -97,13 +93,6 @@ class RedisCache(Cache):
         if ttl <= 0 or not await self._clean():
             return False
         return await self._guard.run(call, _refused)
-
-    async def delete(self, *keys: str) -> None:
-        async def call(redis: aioredis.Redis) -> None:
-            await redis.delete(*(self._prefix + key for key in keys))
-
-        if keys:
-            await self._guard.run(call, self._dropped)
 
     async def _dropped(self) -> None:
         self._dirty = True
