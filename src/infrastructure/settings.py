@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -170,12 +171,18 @@ class Settings(BaseSettings):
 
 
 def _kept_secret(path: Path) -> str:
+    """The key in ``path``, made first when missing: private (0600) from its first byte,
+    and made once even when two processes start together."""
     if path.exists():
         return path.read_text("utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    path.write_text(key + "\n", "utf-8")
-    path.chmod(0o600)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text("utf-8").strip()
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(key + "\n")
     return key
 
 

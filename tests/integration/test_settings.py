@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -86,3 +90,23 @@ def test_an_invalid_value_is_one_line_naming_the_setting(name: str, value: str) 
         load_settings(**{name: value})
     assert name in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_the_development_key_is_private_from_its_first_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody can read the key between its writing and a later chmod: there is none to
+    wait for (chmod is disabled here to see the mode the file was written with)."""
+    monkeypatch.setattr(Path, "chmod", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(os, "chmod", lambda *_args, **_kwargs: None)
+    settings = load_settings(GATEHOUSE_ENV="development", INSTANCE_PATH=tmp_path)
+    umask = os.umask(0o022)  # the usual one, which lets everyone read a new file
+    try:
+        key = settings.secret()
+    finally:
+        os.umask(umask)
+
+    kept = tmp_path / "secret_key"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert kept.read_text("utf-8").strip() == key
+    assert load_settings(GATEHOUSE_ENV="development", INSTANCE_PATH=tmp_path).secret() == key
