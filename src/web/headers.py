@@ -9,6 +9,10 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 )
 YEAR = 365 * 24 * 3600
+# Every response Quart makes shows or depends on who is asking (the nav, a CSRF token, the
+# account itself): no shared cache may keep it, and the back button after sign-out must
+# fetch it again. Static files never reach Quart and keep their own caching.
+PRIVATE = "no-store, private"
 
 
 def security_headers(*, production: bool) -> dict[str, str]:
@@ -26,7 +30,7 @@ def security_headers(*, production: bool) -> dict[str, str]:
 
 def register_headers(app: Quart, *, production: bool) -> None:
     """Add the policy to every response Quart makes, unless a view chose its own."""
-    wanted = security_headers(production=production)
+    wanted = security_headers(production=production) | {"Cache-Control": PRIVATE}
 
     async def add_headers(response: Response) -> Response:
         for name, value in wanted.items():
