@@ -19,7 +19,6 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/mypy src bench
-	$(BIN)/lint-imports
 
 unit: $(STAMP) ## The fast tests only
 	$(BIN)/pytest tests/unit
