@@ -14,8 +14,9 @@ from application.results import (
     UserDetail,
     UserPage,
 )
+from application.revocation import end_sessions
 from application.unit_of_work import UnitOfWork
-from domain import errors, events
+from domain import errors
 from domain.ports import Clock
 from domain.roles import ADMIN, Role, role_name
 from domain.users import User
@@ -86,12 +87,7 @@ async def deactivate_user(
             await _keep_an_admin(uow)
         now = clock.now()
         user.deactivate(now=now)
-        for session_id in await uow.sessions.revoke_all(user.id, now=now):
-            uow.record(
-                events.SessionRevoked(
-                    occurred_at=now, user_id=user.id, session_id=session_id, reason="deactivated"
-                )
-            )
+        await end_sessions(uow, user.id, now=now, reason="deactivated")
         await uow.commit()
     return UserDetail.of(user)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.commands import RequestPasswordReset, ResetPassword
+from application.revocation import end_sessions
 from application.sessions import sign_in_keys
 from application.unit_of_work import UnitOfWork
 from domain import errors, events, password_policy
@@ -74,12 +75,7 @@ async def reset_password(
         user = await _token_user(cmd.token, uow=uow, tokens=tokens, clock=clock)
         now = clock.now()
         user.change_password(new_hash, now=now, via="reset")
-        for session_id in await uow.sessions.revoke_all(user.id, now=now):
-            uow.record(
-                events.SessionRevoked(
-                    occurred_at=now, user_id=user.id, session_id=session_id, reason="password reset"
-                )
-            )
+        await end_sessions(uow, user.id, now=now, reason="password reset")
         await uow.commit()
     for key in sign_in_keys(user):
         await throttle.reset(key)

@@ -6,9 +6,10 @@ from uuid import UUID
 
 from application.commands import ChangePassword, UpdateProfile
 from application.results import UserDetail
+from application.revocation import end_sessions
 from application.sessions import sign_in_keys
 from application.unit_of_work import UnitOfWork
-from domain import errors, events, password_policy
+from domain import errors, password_policy
 from domain.ports import Clock, LoginThrottle, PasswordHasher
 from domain.users import User
 from domain.values import EmailAddress, clean_name
@@ -73,23 +74,11 @@ async def change_password(
         uow.client_ip = cmd.client.ip
         user = await _user(uow, cmd.user_id)
         user.change_password(new_hash, now=clock.now())
-        ended = await _end_other_sessions(uow, user, cmd, clock)
+        ended = await end_sessions(
+            uow, user.id, now=clock.now(), reason="password changed", keep=cmd.session_id
+        )
         await uow.commit()
     return ended
-
-
-async def _end_other_sessions(
-    uow: UnitOfWork, user: User, cmd: ChangePassword, clock: Clock
-) -> int:
-    now = clock.now()
-    revoked = await uow.sessions.revoke_all(user.id, now=now, except_id=cmd.session_id)
-    for session_id in revoked:
-        uow.record(
-            events.SessionRevoked(
-                occurred_at=now, user_id=user.id, session_id=session_id, reason="password changed"
-            )
-        )
-    return len(revoked)
 
 
 async def _user(uow: UnitOfWork, user_id: UUID) -> User:

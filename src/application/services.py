@@ -45,7 +45,6 @@ from application.results import (
     UserPage,
 )
 from application.unit_of_work import UnitOfWork
-from domain import events
 from domain.errors import ServiceUnavailable
 from domain.ports import Clock, Dependency, LoginThrottle, PasswordHasher, ResetTokens
 from domain.sessions import SessionPolicy
@@ -121,19 +120,6 @@ class Services:
         return await sessions.revoke_other_sessions(
             user_id, keep, uow=self.uow_factory(), clock=self.clock, client_ip=client.ip
         )
-
-    async def end_all_sessions(self, event: events.Event) -> None:
-        """Handler: a deactivated account keeps no live session."""
-        user_id = getattr(event, "user_id", None)
-        if user_id is not None:
-            await sessions.revoke_other_sessions(
-                user_id,
-                None,
-                uow=self.uow_factory(),
-                clock=self.clock,
-                client_ip=None,
-                reason="account deactivated",
-            )
 
     async def record_throttled_request(
         self, endpoint: str, client: Client, user_id: UUID | None

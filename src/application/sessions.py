@@ -9,6 +9,7 @@ from application.accounts import checked_user
 from application.caching import ReadCache
 from application.commands import SignIn
 from application.results import CurrentSession, SessionView, SignedIn, UserDetail
+from application.revocation import end_sessions
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
 from domain.ports import Clock, LoginThrottle, PasswordHasher
@@ -162,18 +163,11 @@ async def revoke_other_sessions(
     reason: str = "signed out everywhere else",
 ) -> int:
     """End every session of the user but ``keep``; how many ended."""
-    now = clock.now()
     async with uow:
         uow.client_ip = client_ip
-        revoked = await uow.sessions.revoke_all(user_id, now=now, except_id=keep)
-        for session_id in revoked:
-            uow.record(
-                events.SessionRevoked(
-                    occurred_at=now, user_id=user_id, session_id=session_id, reason=reason
-                )
-            )
+        ended = await end_sessions(uow, user_id, now=clock.now(), reason=reason, keep=keep)
         await uow.commit()
-    return len(revoked)
+    return ended
 
 
 async def _record_throttled(cmd: SignIn, wait: int, *, uow: UnitOfWork, clock: Clock) -> None:

@@ -15,7 +15,6 @@ from application.event_bus import EventBus
 from application.handlers import subscribe_defaults
 from application.mail import AccountMail
 from application.services import Services
-from domain import events
 from domain.ports import LoginThrottle, Mailer
 from domain.sessions import SessionPolicy
 from infrastructure.cache import MemoryCache, RedisCache
@@ -87,7 +86,6 @@ def build_runtime(settings: Settings) -> Runtime:
         cache=read_cache(guard, settings),
     )
     services.cache.subscribe(bus)
-    bus.subscribe(events.UserDeactivated, services.end_all_sessions)
     AccountMail(
         uow_factory=services.uow_factory,
         mailer=mailer(settings),
