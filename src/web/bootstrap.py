@@ -74,7 +74,7 @@ def build_runtime(settings: Settings) -> Runtime:
     clock = SystemClock()
     tokens = SignedResetTokens(settings.secret(), max_age=settings.password_reset_max_age)
     services = Services(
-        uow_factory=lambda: SqlAlchemyUnitOfWork(engine, bus),
+        uow_factory=lambda: SqlAlchemyUnitOfWork(engine, bus, clock),
         hasher=hasher,
         clock=clock,
         bus=bus,

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.event_bus import EventBus
 from domain.roles import ADMIN, Role
 from domain.users import User
+from infrastructure.db.tables import user_roles
+from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import statements_on, unique_name
+from tests.fakes import FakeClock
 from tests.integration.builders import a_user, snapshot
 from tests.integration.conftest import UowFactory
 
@@ -252,3 +257,23 @@ async def test_a_page_of_members_is_one_sql_statement(
     assert len(page.members) == 2
     assert page.total == 5
     assert len(sent) == 1, sent
+
+
+async def test_a_granted_role_is_stamped_by_the_unit_of_works_clock(
+    clean_engine: AsyncEngine, bus: EventBus
+) -> None:
+    clock = FakeClock(datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC))
+    user = a_user()
+    user.grant_role(ADMIN, now=clock.now())
+    async with SqlAlchemyUnitOfWork(clean_engine, bus, clock) as uow:
+        uow.users.add(user)
+        await uow.commit()
+
+    async with clean_engine.connect() as connection:
+        granted = (
+            await connection.execute(
+                select(user_roles.c.granted_at).where(user_roles.c.user_id == user.id)
+            )
+        ).scalar_one()
+
+    assert granted.replace(tzinfo=granted.tzinfo or UTC) == clock.now()

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, delete, func, insert, literal, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.ports import Clock
 from domain.repositories import Member, MemberPage, UserRepository
 from domain.users import User
 from domain.values import EmailAddress, PasswordHash, Username
 from infrastructure.db.tables import roles, user_roles, users
+from infrastructure.db.tracking import Snapshots
 
 
 def _user_values(user: User) -> dict[str, Any]:
+    """The user's stored columns, and the set of role names it holds under ``roles``."""
     return {
         "username": str(user.username),
         "username_key": user.username.key,
@@ -27,6 +29,7 @@ def _user_values(user: User) -> dict[str, Any]:
         "last_name": user.last_name,
         "active": user.active,
         "last_login_at": user.last_login_at,
+        "roles": frozenset(user.roles),
     }
 
 
@@ -49,11 +52,12 @@ def user_from_row(row: Any, role_names: Iterable[str]) -> User:
 class SqlAlchemyUserRepository(UserRepository):
     """Writes nothing until ``flush``; then inserts new users and updates changed ones."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, clock: Clock) -> None:
         super().__init__()
         self._connection = connection
+        self._clock = clock
         self._new: list[User] = []
-        self._loaded: dict[UUID, tuple[dict[str, Any], frozenset[str]]] = {}
+        self._snapshots: Snapshots[UUID] = Snapshots()
 
     def _add(self, user: User) -> None:
         self._new.append(user)
@@ -159,7 +163,7 @@ class SqlAlchemyUserRepository(UserRepository):
         if not rows:
             return None
         names = [row.role_name for row in rows if row.role_name is not None]
-        return self._remember_loaded(user_from_row(rows[0], names))
+        return self._loaded(user_from_row(rows[0], names))
 
     async def _roles_of(self, user_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
         if not user_ids:
@@ -177,31 +181,33 @@ class SqlAlchemyUserRepository(UserRepository):
     def _track(self, user: User) -> User:
         """Hand a loaded user out: in ``seen`` for commit and events, its state kept to diff."""
         self._remember(user)
-        return self._remember_loaded(user)
+        return self._loaded(user)
 
-    def _remember_loaded(self, user: User) -> User:
-        self._loaded[user.id] = (_user_values(user), frozenset(user.roles))
+    def _loaded(self, user: User) -> User:
+        self._snapshots.keep(user.id, _user_values(user))
         return user
 
     async def _insert(self, user: User) -> None:
-        values = _user_values(user) | {"id": user.id, "created_at": user.created_at}
+        values = _user_values(user)
+        del values["roles"]
+        values |= {"id": user.id, "created_at": user.created_at}
         await self._connection.execute(insert(users).values(**values))
         await self._grant(user, user.roles)
-        self._remember_loaded(user)
+        self._loaded(user)
 
     async def _update_if_changed(self, user: User) -> None:
-        before_values, before_roles = self._loaded[user.id]
-        values = _user_values(user)
-        changed = {key: value for key, value in values.items() if before_values[key] != value}
+        changed = self._snapshots.changes(user.id, _user_values(user))
+        held: frozenset[str] = self._snapshots.stored(user.id)["roles"]
+        if changed.pop("roles", None) is not None:
+            await self._grant(user, user.roles - held)
+            await self._revoke(user, held - user.roles)
         if changed:
             query = update(users).where(users.c.id == user.id).values(**changed)
             await self._connection.execute(query)
-        await self._grant(user, user.roles - before_roles)
-        await self._revoke(user, before_roles - user.roles)
-        self._remember_loaded(user)
+        self._loaded(user)
 
     async def _grant(self, user: User, names: Iterable[str]) -> None:
-        granted_at = datetime.now(UTC)
+        granted_at = self._clock.now()
         for name in sorted(names):
             chosen = select(
                 literal(user.id, users.c.id.type),

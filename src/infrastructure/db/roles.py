@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.repositories import RoleRepository
 from domain.roles import Role
 from infrastructure.db.tables import roles, user_roles
+from infrastructure.db.tracking import Snapshots
 
 
 def _role_from(row: Any) -> Role:
@@ -24,7 +25,7 @@ class SqlAlchemyRoleRepository(RoleRepository):
         self._connection = connection
         self._new: list[Role] = []
         self._removed: list[Role] = []
-        self._descriptions: dict[str, str] = {}
+        self._snapshots: Snapshots[str] = Snapshots()
 
     def _add(self, role: Role) -> None:
         self._new.append(role)
@@ -61,24 +62,23 @@ class SqlAlchemyRoleRepository(RoleRepository):
 
     async def flush(self) -> None:
         for role in self._new:
-            values = {
-                "id": role.id,
-                "name": role.name,
-                "description": role.description,
-                "created_at": role.created_at,
-            }
-            await self._connection.execute(insert(roles).values(**values))
-            self._descriptions[role.name] = role.description
+            values = {"id": role.id, "name": role.name, "created_at": role.created_at}
+            await self._connection.execute(insert(roles).values(**values, **_mutable(role)))
+            self._loaded(role)
         self._new.clear()
         for role in self.seen.values():
-            if role.description != self._descriptions.get(role.name, role.description):
-                query = update(roles).where(roles.c.id == role.id)
-                await self._connection.execute(query.values(description=role.description))
-                self._descriptions[role.name] = role.description
+            if changed := self._snapshots.changes(role.name, _mutable(role)):
+                query = update(roles).where(roles.c.id == role.id).values(**changed)
+                await self._connection.execute(query)
+                self._loaded(role)
         for role in self._removed:
             await self._connection.execute(delete(roles).where(roles.c.id == role.id))
         self._removed.clear()
 
     def _loaded(self, role: Role) -> Role:
-        self._descriptions[role.name] = role.description
+        self._snapshots.keep(role.name, _mutable(role))
         return role
+
+
+def _mutable(role: Role) -> dict[str, Any]:
+    return {"description": role.description}

@@ -15,8 +15,7 @@ from domain.sessions import Session
 from domain.users import User
 from infrastructure.db.repositories import user_from_row
 from infrastructure.db.tables import roles, sessions, user_roles, users
-
-_MUTABLE = ("last_seen_at", "revoked_at")
+from infrastructure.db.tracking import Snapshots
 
 
 def _session_from(values: Mapping[Any, Any], prefix: str = "") -> Session:
@@ -30,7 +29,7 @@ class SqlAlchemySessionRepository(SessionRepository):
         super().__init__()
         self._connection = connection
         self._new: list[Session] = []
-        self._loaded_state: dict[UUID, tuple[object, ...]] = {}
+        self._snapshots: Snapshots[UUID] = Snapshots()
 
     def _add(self, session: Session) -> None:
         self._new.append(session)
@@ -78,29 +77,27 @@ class SqlAlchemySessionRepository(SessionRepository):
             if session.id in revoked:
                 session.revoked_at = now
                 # Only revoked_at is now stored: an unsaved touch must still be written.
-                last_seen_stored = self._loaded_state[session.id][0]
-                self._loaded_state[session.id] = (last_seen_stored, now)
+                self._snapshots.written(session.id, revoked_at=now)
         return revoked
 
     async def flush(self) -> None:
         for session in self._new:
             await self._connection.execute(insert(sessions).values(**_values(session)))
-            self._loaded_state[session.id] = _state(session)
+            self._loaded(session)
         self._new.clear()
         for session in self.seen.values():
-            if self._loaded_state.get(session.id) != _state(session):
-                changed = {name: getattr(session, name) for name in _MUTABLE}
+            if changed := self._snapshots.changes(session.id, _mutable(session)):
                 query = update(sessions).where(sessions.c.id == session.id).values(**changed)
                 await self._connection.execute(query)
-                self._loaded_state[session.id] = _state(session)
+                self._loaded(session)
 
     def _loaded(self, session: Session) -> Session:
-        self._loaded_state[session.id] = _state(session)
+        self._snapshots.keep(session.id, _mutable(session))
         return session
 
 
-def _state(session: Session) -> tuple[object, ...]:
-    return tuple(getattr(session, name) for name in _MUTABLE)
+def _mutable(session: Session) -> dict[str, Any]:
+    return {"last_seen_at": session.last_seen_at, "revoked_at": session.revoked_at}
 
 
 def _values(session: Session) -> dict[str, Any]:

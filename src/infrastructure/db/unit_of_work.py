@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from application.event_bus import EventBus
 from application.unit_of_work import UnitOfWork
+from domain.ports import Clock
+from infrastructure.clock import SystemClock
 from infrastructure.db.audit import SqlAlchemyAuditLog
 from infrastructure.db.errors import domain_error_for, translated
 from infrastructure.db.repositories import SqlAlchemyUserRepository
@@ -21,9 +23,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     sessions: SqlAlchemySessionRepository
     audit: SqlAlchemyAuditLog
 
-    def __init__(self, engine: AsyncEngine, bus: EventBus) -> None:
+    def __init__(self, engine: AsyncEngine, bus: EventBus, clock: Clock | None = None) -> None:
         super().__init__(bus)
         self._engine = engine
+        self._clock = clock or SystemClock()
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> SqlAlchemyUnitOfWork:
@@ -56,7 +59,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             await connection.close()
             raise
         self._connection = connection
-        self.users = SqlAlchemyUserRepository(connection)
+        self.users = SqlAlchemyUserRepository(connection, self._clock)
         self.roles = SqlAlchemyRoleRepository(connection)
         self.sessions = SqlAlchemySessionRepository(connection)
         self.audit = SqlAlchemyAuditLog(connection)
