@@ -181,11 +181,9 @@ class FakeRoleRepository(RoleRepository):
     def remove(self, role: Role) -> None:
         self.removed.append(role)
 
-    async def all(self) -> list[Role]:
-        return [copy.deepcopy(self.store[name]) for name in sorted(self.store)]
-
     async def list_with_members(self) -> list[tuple[Role, int]]:
-        return [(role, await self.count_members(role.name)) for role in await self.all()]
+        roles = [copy.deepcopy(self.store[name]) for name in sorted(self.store)]
+        return [(role, await self.count_members(role.name)) for role in roles]
 
     async def count_members(self, name: str) -> int:
         return sum(1 for user in self.users.values() if name in user.roles)

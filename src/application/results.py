@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.repositories import Member
+from domain.roles import ADMIN
 from domain.sessions import Session
 from domain.users import User
 
@@ -31,7 +32,7 @@ class UserDetail(BaseModel):
 
     @property
     def is_admin(self) -> bool:
-        return "admin" in self.roles
+        return ADMIN in self.roles
 
     @classmethod
     def of(cls, user: User) -> UserDetail:

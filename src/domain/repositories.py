@@ -121,9 +121,6 @@ class RoleRepository(abc.ABC):
         """Delete the role when the unit of work commits."""
 
     @abc.abstractmethod
-    async def all(self) -> list[Role]: ...
-
-    @abc.abstractmethod
     async def list_with_members(self) -> list[tuple[Role, int]]:
         """Every role with how many users hold it, by name, in one query."""
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain import errors, events
-from domain.roles import ADMIN, role_name
+from domain.roles import role_name
 from domain.values import EmailAddress, PasswordHash, Username
 
 
@@ -49,10 +49,6 @@ class User:
         """First and last name, whichever are set; the username when neither is."""
         name = f"{self.first_name} {self.last_name}".strip()
         return name or str(self.username)
-
-    @property
-    def is_admin(self) -> bool:
-        return ADMIN in self.roles
 
     def record_login(self, *, now: datetime) -> None:
         if not self.active:

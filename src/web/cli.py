@@ -17,6 +17,7 @@ from application.commands import Actor, CreateUser, DefineRole, RoleChange, Sear
 from application.results import UserDetail
 from application.services import Services
 from domain import errors
+from domain.roles import ADMIN
 from infrastructure.db import migrations
 from infrastructure.logs import configure_logging
 from infrastructure.settings import Settings, SettingsError, describe, load_settings
@@ -174,7 +175,7 @@ def create_user(username: str, email: str, admin: bool) -> None:
     password: str = click.prompt(
         "Password", hide_input=True, confirmation_prompt="Repeat the password"
     )
-    roles = frozenset({"admin"} if admin else set())
+    roles = frozenset({ADMIN} if admin else set())
     cmd = _parsed(CreateUser, username=username, email=email, password=password, roles=roles)
     user = run_with_services(settings_or_exit(), lambda s: s.create_user(cmd, SYSTEM))
     held = ", ".join(user.roles) or "no roles"

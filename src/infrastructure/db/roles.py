@@ -37,10 +37,6 @@ class SqlAlchemyRoleRepository(RoleRepository):
     def remove(self, role: Role) -> None:
         self._removed.append(role)
 
-    async def all(self) -> list[Role]:
-        rows = (await self._connection.execute(select(roles).order_by(roles.c.name))).all()
-        return [self._loaded(_role_from(row)) for row in rows]
-
     async def list_with_members(self) -> list[tuple[Role, int]]:
         members = func.count(user_roles.c.user_id).label("members")
         query = (

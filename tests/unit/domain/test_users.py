@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain import errors, events
+from domain.roles import ADMIN
 from domain.users import User
 from domain.values import EmailAddress, PasswordHash, Username
 
@@ -46,7 +47,7 @@ def test_register_makes_an_active_account_with_no_roles_created_now() -> None:
     assert user.roles == set()
     assert user.created_at == NOW
     assert user.last_login_at is None
-    assert not user.is_admin
+    assert ADMIN not in user.roles
 
 
 def test_every_registered_user_gets_its_own_id() -> None:
@@ -89,7 +90,6 @@ def test_grant_role_records_role_granted_once_however_often_it_is_called(user: U
     user.grant_role("admin", now=LATER)
     user.grant_role("ADMIN", now=LATER)
     assert user.roles == {"admin"}
-    assert user.is_admin
     assert user.events == [events.RoleGranted(occurred_at=LATER, user_id=user.id, role="admin")]
 
 
