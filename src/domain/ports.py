@@ -40,18 +40,20 @@ class Clock(abc.ABC):
 
 
 class LoginThrottle(abc.ABC):
-    """Counts failed sign-ins per account name within a window."""
+    """Limits attempts per key (an account name, say) within a window.
+
+    Reserve first, then do the expensive work: a reservation is one atomic step in the
+    store, so however many attempts arrive at once, at most the limit's worth go ahead.
+    """
 
     @abc.abstractmethod
-    async def retry_after(self, key: str) -> int | None:
-        """Seconds until ``key`` may try again, or None when it may try now."""
-
-    @abc.abstractmethod
-    async def record_failure(self, key: str) -> None: ...
+    async def reserve(self, key: str) -> int | None:
+        """Count an attempt for ``key``: None when it may go ahead (already counted),
+        else the seconds until it may try again (nothing counted)."""
 
     @abc.abstractmethod
     async def reset(self, key: str) -> None:
-        """Forget the failures, after a successful sign-in."""
+        """Forget the attempts, after one proved the account's password."""
 
 
 @dataclass(frozen=True, slots=True)

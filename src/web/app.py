@@ -14,7 +14,6 @@ from quart_wtf import CSRFProtect
 from werkzeug.routing import Rule
 
 from application.services import Services
-from infrastructure.rate_limits import PruningMemoryStore, SwappableStore
 from infrastructure.settings import Settings
 from web.assets import register_assets
 from web.auth import register_auth
@@ -28,18 +27,17 @@ from web.headers import register_headers, security_headers
 from web.problems import use_strict_json
 from web.request_log import register_request_log
 from web.runtime import SERVICES
-from web.throttling import Limit, register_rate_limits
+from web.throttling import Limit, register_rate_limits, use_counters
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Quart:
     """An app for ``settings``; pass ``services`` to run it on other adapters (tests)."""
     app = Quart(__name__, static_folder=None)  # servestatic serves /static/, see register_assets
     register_config(app, settings)
-    store = SwappableStore(PruningMemoryStore())
-    register_services(app, settings, services, store)
+    register_services(app, settings, services)
     register_proxy_fix(app, settings.trusted_proxy_hops)
     register_request_log(app)
-    register_rate_limits(app, store, rate_limits(settings))
+    register_rate_limits(app, rate_limits(settings))
     register_auth(app, secure_cookies=settings.is_production, lifetime=settings.session_lifetime)
     register_csrf(app)
     register_api(app)
@@ -89,9 +87,7 @@ def register_config(app: Quart, settings: Settings) -> None:
     )
 
 
-def register_services(
-    app: Quart, settings: Settings, services: Services | None, store: SwappableStore
-) -> None:
+def register_services(app: Quart, settings: Settings, services: Services | None) -> None:
     """Use the given services, or build the real ones when serving starts (not at import)."""
     if services is not None:
         app.extensions[SERVICES] = services
@@ -102,7 +98,7 @@ def register_services(
     async def start() -> None:
         runtime.append(build_runtime(settings))
         app.extensions[SERVICES] = runtime[0].services
-        store.store = runtime[0].rate_limit_store
+        use_counters(app, runtime[0].rate_counters)
 
     @app.after_serving
     async def stop() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Response
+from quart import Quart, Response, request
 from quart.testing import QuartClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -100,23 +100,56 @@ async def test_with_a_trusted_proxy_each_forwarded_address_has_its_own_limit(
     assert other.status_code == 400
 
 
+async def unlimited_routes(app: Quart) -> set[str]:
+    """GET routes that still answer after their limit of 2 is spent, unless exempt."""
+    paths = {
+        rule.rule: rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or set()) and "<" not in rule.rule
+    }
+    assert set(paths.values()) >= {"public.home", "users.members", "health.alive"}
+    unlimited = set()
+    for path, endpoint in paths.items():
+        client = app.test_client()
+        statuses = [(await client.get(path)).status_code for _ in range(3)]
+        if endpoint in EXEMPT:
+            assert 429 not in statuses, path
+        elif statuses[-1] != 429:
+            unlimited.add(path)
+    return unlimited
+
+
 async def test_every_route_is_rate_limited_unless_listed_as_exempt(make_app: AppMaker) -> None:
     async with make_app(REQUEST_IP_LIMIT=2) as app:
-        paths = {
-            rule.rule: rule.endpoint
-            for rule in app.url_map.iter_rules()
-            if "GET" in (rule.methods or set()) and "<" not in rule.rule
-        }
-        assert set(paths.values()) >= {"public.home", "users.members", "health.alive"}
-        for path, endpoint in paths.items():
-            client = app.test_client()
-            statuses = [(await client.get(path)).status_code for _ in range(3)]
-            if endpoint in EXEMPT:
-                assert 429 not in statuses, path
-            else:
-                assert statuses[-1] == 429, path
+        assert await unlimited_routes(app) == set()
         static = await app.test_client().get("/static/css/style.css")
-        assert static.status_code == 200
+    assert static.status_code == 200
+
+
+async def test_the_route_check_finds_a_route_answered_before_its_limit(
+    make_app: AppMaker,
+) -> None:
+    async def answer_early() -> str | None:
+        return "planted" if request.path == "/planted/" else None
+
+    async with make_app(REQUEST_IP_LIMIT=2) as app:
+        app.add_url_rule("/planted/", "planted", answer_early)
+        app.before_request_funcs.setdefault(None, []).insert(0, answer_early)
+        assert await unlimited_routes(app) == {"/planted/"}
+
+
+async def test_a_limited_response_says_where_its_tightest_limit_stands(
+    make_app: AppMaker,
+) -> None:
+    async with make_app(REQUEST_IP_LIMIT=5, SIGNIN_IP_LIMIT=2) as app:
+        client = app.test_client()
+        page = await client.get("/about/")
+        first = await attempt(client, "nobody", "wrong password")
+        missing = await client.get("/no/such/page")
+    assert (page.headers["RateLimit-Limit"], page.headers["RateLimit-Remaining"]) == ("5", "4")
+    assert 0 < int(page.headers["RateLimit-Reset"]) <= 60
+    assert (first.headers["RateLimit-Limit"], first.headers["RateLimit-Remaining"]) == ("2", "1")
+    assert "RateLimit-Limit" not in missing.headers
 
 
 async def test_production_adds_hsts_and_secure_cookies(
