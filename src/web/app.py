@@ -120,6 +120,7 @@ def rate_limits(settings: Settings) -> dict[str, Limit]:
         "request": Limit(settings.request_ip_limit, timedelta(minutes=1)),
         "sign_in": Limit(settings.signin_ip_limit, timedelta(minutes=1)),
         "register": Limit(settings.register_ip_limit, timedelta(hours=1)),
+        "register_attempt": Limit(settings.register_attempt_limit, timedelta(minutes=1)),
         "reset_request": Limit(settings.reset_ip_limit, timedelta(hours=1)),
     }
 

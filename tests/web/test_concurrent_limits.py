@@ -103,3 +103,15 @@ async def test_sign_ins_at_once_from_one_address_hash_at_most_the_limit(
         responses = await at_once(app, "POST", "/api/v1/sessions", bodies)
     assert statuses(responses) == {400: 20, 429: 10}
     assert await failed_sign_ins(web_engine, logins) == 20
+
+
+async def test_registrations_at_once_from_one_address_make_exactly_the_limit(
+    store: Store,
+) -> None:
+    names = [unique_name("new") for _ in range(12)]
+    bodies = [
+        {"username": name, "email": f"{name}@example.com", "password": PASSWORD} for name in names
+    ]
+    async with store(REGISTER_IP_LIMIT=3) as app:
+        responses = await at_once(app, "POST", "/api/v1/users", bodies)
+    assert statuses(responses) == {201: 3, 429: 9}

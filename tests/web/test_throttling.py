@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.tables import audit_events
-from tests.web.conftest import Account, AppMaker, csrf_token
+from tests.conftest import unique_name
+from tests.web.conftest import PASSWORD, Account, AppMaker, csrf_token
 from web.throttling import EXEMPT
 
 
@@ -63,17 +64,45 @@ async def test_a_successful_sign_in_clears_earlier_failures(
         assert (await attempt(client, account.user.username, account.password)).status_code == 303
 
 
-async def test_registrations_are_limited_per_address(make_app: AppMaker) -> None:
+async def register(client: QuartClient, name: str, password: str = PASSWORD) -> int:
+    token = await csrf_token(client, "/register/")
+    form = {"username": name, "email": f"{name}@example.com", "password": password}
+    response = await client.post(
+        "/register/", form={**form, "confirm": password, "csrf_token": token}
+    )
+    return response.status_code
+
+
+async def test_registrations_count_accounts_made_not_forms_sent_back_with_errors(
+    make_app: AppMaker,
+) -> None:
     async with make_app(REGISTER_IP_LIMIT=2) as app:
         client = app.test_client()
-        statuses = []
-        for _ in range(3):
-            token = await csrf_token(client, "/register/")
-            response = await client.post("/register/", form={"csrf_token": token})
-            statuses.append(response.status_code)
+        typos = [await register(client, unique_name("typo"), "short") for _ in range(5)]
+        made = [await register(client, unique_name("new")) for _ in range(3)]
         form_page = await client.get("/register/")
-    assert statuses == [422, 422, 429]
+    assert typos == [422] * 5
+    assert made == [303, 303, 429]
     assert form_page.status_code == 200
+
+
+async def test_a_registration_that_fails_gives_its_place_back(
+    make_app: AppMaker, account: Account
+) -> None:
+    async with make_app(REGISTER_IP_LIMIT=1) as app:
+        client = app.test_client()
+        taken = await register(client, account.user.username)
+        made = await register(client, unique_name("new"))
+    assert (taken, made) == (422, 303)
+
+
+async def test_registration_attempts_have_a_limit_of_their_own_per_minute(
+    make_app: AppMaker,
+) -> None:
+    async with make_app(REGISTER_ATTEMPT_LIMIT=3) as app:
+        client = app.test_client()
+        statuses = [await register(client, unique_name("typo"), "short") for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
 
 
 async def test_a_spoofed_x_forwarded_for_is_ignored_by_default(make_app: AppMaker) -> None:
