@@ -224,3 +224,49 @@ async def test_a_request_that_matches_no_route_costs_no_round_trip(
     response = await client.get("/no/such/page", headers={"X-Forwarded-For": fresh_address()})
     assert response.status_code == 404
     assert calls_since(counter, before) == {}
+
+
+async def test_with_its_redis_stopped_an_app_still_limits_from_its_own_counts(
+    stack: AsyncExitStack, own_redis: ThrowawayRedis, web_database: str, tmp_path: Path
+) -> None:
+    (app,) = await apps(stack, 1, web_database, tmp_path, REDIS_URL=own_redis.url, **LIMIT_3)
+    client = app.test_client()
+    await counted_in(own_redis, client)
+    own_redis.stop()
+
+    async with asyncio.timeout(HANG):
+        statuses = await pages_at_once(client, 10)
+
+    assert sorted(statuses) == [200] * 3 + [429] * 7
+
+
+async def test_with_its_redis_paused_an_app_answers_within_the_timeout_and_still_limits(
+    stack: AsyncExitStack, own_redis: ThrowawayRedis, web_database: str, tmp_path: Path
+) -> None:
+    (app,) = await apps(stack, 1, web_database, tmp_path, REDIS_URL=own_redis.url, **LIMIT_3)
+    client = app.test_client()
+    await counted_in(own_redis, client)
+    own_redis.pause()
+    try:
+        async with asyncio.timeout(HANG):
+            statuses = await pages_at_once(client, 10)
+    finally:
+        own_redis.resume()
+
+    assert sorted(statuses) == [200] * 3 + [429] * 7
+
+
+LIMIT_3 = {"REQUEST_IP_LIMIT": 3}
+
+
+async def counted_in(server: ThrowawayRedis, client: QuartClient) -> None:
+    """A page whose limit is counted in ``server``: the app uses it until it fails."""
+    page = await client.get("/about/", headers={"X-Forwarded-For": fresh_address()})
+    assert page.status_code == 200
+    assert redis.Redis.from_url(server.url).dbsize() == 1
+
+
+async def pages_at_once(client: QuartClient, count: int) -> list[int]:
+    address = {"X-Forwarded-For": fresh_address()}
+    pages = await asyncio.gather(*(client.get("/about/", headers=address) for _ in range(count)))
+    return [page.status_code for page in pages]
