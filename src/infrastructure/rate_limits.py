@@ -1,17 +1,11 @@
 """Moving-window counters (the ``limits`` library), in this process or shared through
-Redis: every per-address limit and every sign-in lock counts with them.
-
-A hit is one atomic step in the store (a lock in memory, a Lua script in Redis): it is
-counted, or refused with nothing counted, however many requests arrive at once.
-"""
+Redis: every per-address limit and every sign-in lock counts with them. A hit is one
+atomic step in the store: a lock in memory, a Lua script in Redis."""
 
 from __future__ import annotations
 
-import abc
-import math
+import functools
 import time
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import cast
 
 from limits import RateLimitItem, RateLimitItemPerSecond
@@ -22,51 +16,22 @@ from limits.util import WindowStats
 from redis import asyncio as aioredis
 from redis.exceptions import NoScriptError
 
+from domain.ports import RateCounters, RateLimit, Window
 from infrastructure.redis_guard import RedisGuard
 
-Hit = tuple[RateLimitItem, str]
+Hit = tuple[RateLimit, str]
 SWEEP_EVERY = 10.0  # seconds between sweeps of passed hits out of the in-process windows
 
 
-def per(count: int, period: timedelta) -> RateLimitItem:
-    """``count`` hits in any ``period`` (whole seconds, at least one)."""
-    return RateLimitItemPerSecond(count, max(1, round(period.total_seconds())))
+@functools.lru_cache(maxsize=256)
+def item_for(limit: RateLimit) -> RateLimitItem:
+    """limits' item for ``limit``: its count in a window of whole seconds (at least one)."""
+    return RateLimitItemPerSecond(limit.count, max(1, round(limit.period.total_seconds())))
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """What a hit found: whether it counted, and the window's state after it."""
-
-    allowed: bool
-    limit: int
-    remaining: int
-    reset_in: float  # seconds until the oldest hit in the window leaves it
-
-    @classmethod
-    def of(cls, item: RateLimitItem, allowed: bool, stats: WindowStats) -> Window:
-        reset_in = max(0.0, stats.reset_time - time.time())
-        return cls(allowed, item.amount, max(0, stats.remaining), reset_in)
-
-    @property
-    def retry_after(self) -> int:
-        """Whole seconds to wait before a refused hit could count."""
-        return max(1, math.ceil(self.reset_in))
-
-
-class Counters(abc.ABC):
-    """Hits per key, each limited by its item's moving window."""
-
-    @abc.abstractmethod
-    async def hit(self, *hits: Hit) -> list[Window]:
-        """Count each hit that fits its window, in order; the windows after them."""
-
-    @abc.abstractmethod
-    async def release(self, item: RateLimitItem, key: str) -> None:
-        """Give back the key's newest hit (a reserved slot that was not used)."""
-
-    @abc.abstractmethod
-    async def clear(self, item: RateLimitItem, key: str) -> None:
-        """Forget every hit of the key."""
+def window_of(limit: RateLimit, allowed: bool, stats: WindowStats) -> Window:
+    reset_in = max(0.0, stats.reset_time - time.time())
+    return Window(allowed, limit.count, max(0, stats.remaining), reset_in)
 
 
 class SweepingMemoryStorage(MemoryStorage):
@@ -88,7 +53,7 @@ class SweepingMemoryStorage(MemoryStorage):
         await schedule()
 
 
-class MemoryCounters(Counters):
+class MemoryCounters(RateCounters):
     """Counted in this process: exact for one process, not shared with others."""
 
     def __init__(self) -> None:
@@ -97,23 +62,24 @@ class MemoryCounters(Counters):
 
     async def hit(self, *hits: Hit) -> list[Window]:
         windows = []
-        for item, key in hits:
+        for limit, key in hits:
+            item = item_for(limit)
             allowed = await self._limiter.hit(item, key)
             stats = await self._limiter.get_window_stats(item, key)
-            windows.append(Window.of(item, allowed, stats))
+            windows.append(window_of(limit, allowed, stats))
         return windows
 
-    async def release(self, item: RateLimitItem, key: str) -> None:
-        name = item.key_for(key)
+    async def release(self, limit: RateLimit, key: str) -> None:
+        name = item_for(limit).key_for(key)
         async with self.storage.locks[name]:
             if events := self.storage.events.get(name):
                 del events[0]  # newest first
 
-    async def clear(self, item: RateLimitItem, key: str) -> None:
-        await self._limiter.clear(item, key)
+    async def clear(self, limit: RateLimit, key: str) -> None:
+        await self._limiter.clear(item_for(limit), key)
 
 
-class RedisCounters(Counters):
+class RedisCounters(RateCounters):
     """Counted in Redis with limits' own scripts, shared by every worker and host; when
     Redis is slow or down, counted in this process (``fallback``) instead.
 
@@ -135,22 +101,23 @@ class RedisCounters(Counters):
 
         return await self._guard.run(call, lambda: self._fallback.hit(*hits))
 
-    async def release(self, item: RateLimitItem, key: str) -> None:
+    async def release(self, limit: RateLimit, key: str) -> None:
         async def call(redis: aioredis.Redis) -> None:
-            await redis.lpop(self._bridge(redis).prefixed_key(item.key_for(key)))
+            await redis.lpop(self._bridge(redis).prefixed_key(item_for(limit).key_for(key)))
 
-        await self._guard.run(call, lambda: self._fallback.release(item, key))
+        await self._guard.run(call, lambda: self._fallback.release(limit, key))
 
-    async def clear(self, item: RateLimitItem, key: str) -> None:
+    async def clear(self, limit: RateLimit, key: str) -> None:
         async def call(redis: aioredis.Redis) -> None:
-            await MovingWindowRateLimiter(self._storage(redis)).clear(item, key)
+            await MovingWindowRateLimiter(self._storage(redis)).clear(item_for(limit), key)
 
-        await self._guard.run(call, lambda: self._fallback.clear(item, key))
+        await self._guard.run(call, lambda: self._fallback.clear(limit, key))
 
     async def _hit(self, redis: aioredis.Redis, hits: tuple[Hit, ...]) -> list[Window]:
         bridge, now = self._bridge(redis), time.time()
         async with redis.pipeline(transaction=False) as pipe:
-            for item, key in hits:
+            for limit, key in hits:
+                item = item_for(limit)
                 name, expiry = bridge.prefixed_key(item.key_for(key)), item.get_expiry()
                 acquire, window = bridge.lua_acquire_moving_window, bridge.lua_moving_window
                 pipe.evalsha(acquire.sha, 1, name, now, item.amount, expiry, 1)
@@ -160,8 +127,8 @@ class RedisCounters(Counters):
             except NoScriptError:  # a fresh or restarted Redis: the library loads them
                 return await self._hit_loading_scripts(redis, hits)
         return [
-            Window.of(item, bool(acquired), _stats(item, found, now))
-            for (item, _), acquired, found in zip(hits, replies[::2], replies[1::2], strict=True)
+            window_of(limit, bool(acquired), _stats(item_for(limit), found, now))
+            for (limit, _), acquired, found in zip(hits, replies[::2], replies[1::2], strict=True)
         ]
 
     async def _hit_loading_scripts(
@@ -169,9 +136,10 @@ class RedisCounters(Counters):
     ) -> list[Window]:
         limiter = MovingWindowRateLimiter(self._storage(redis))
         windows = []
-        for item, key in hits:
+        for limit, key in hits:
+            item = item_for(limit)
             allowed = await limiter.hit(item, key)
-            windows.append(Window.of(item, allowed, await limiter.get_window_stats(item, key)))
+            windows.append(window_of(limit, allowed, await limiter.get_window_stats(item, key)))
         return windows
 
     def _storage(self, redis: aioredis.Redis) -> RedisStorage:

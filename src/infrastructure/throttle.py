@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.ports import LoginThrottle
-from infrastructure.rate_limits import Counters, per
+from domain.ports import LoginThrottle, RateCounters, RateLimit
 
 
 class WindowLoginThrottle(LoginThrottle):
     """At most ``limit`` attempts per key in any ``window``; a reset forgets them."""
 
-    def __init__(self, counters: Counters, *, limit: int, window: timedelta) -> None:
+    def __init__(self, counters: RateCounters, *, limit: int, window: timedelta) -> None:
         self._counters = counters
-        self._item = per(limit, window)
+        self._limit = RateLimit(limit, window)
 
     async def reserve(self, key: str) -> int | None:
-        (window,) = await self._counters.hit((self._item, key))
+        (window,) = await self._counters.hit((self._limit, key))
         return None if window.allowed else window.retry_after
 
     async def reset(self, key: str) -> None:
-        await self._counters.clear(self._item, key)
+        await self._counters.clear(self._limit, key)

@@ -14,6 +14,8 @@ from quart_wtf import CSRFProtect
 from werkzeug.routing import Rule
 
 from application.services import Services
+from domain.ports import RateLimit
+from infrastructure.rate_limits import MemoryCounters
 from infrastructure.settings import Settings
 from web.assets import register_assets
 from web.auth import register_auth
@@ -27,7 +29,7 @@ from web.headers import register_headers, security_headers
 from web.problems import use_strict_json
 from web.request_log import register_request_log
 from web.runtime import SERVICES
-from web.throttling import Limit, register_rate_limits, use_counters
+from web.throttling import register_rate_limits, use_counters
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Quart:
@@ -37,7 +39,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     register_services(app, settings, services)
     register_proxy_fix(app, settings.trusted_proxy_hops)
     register_request_log(app)
-    register_rate_limits(app, rate_limits(settings))
+    register_rate_limits(app, rate_limits(settings), MemoryCounters())
     register_auth(app, secure_cookies=settings.is_production, lifetime=settings.session_lifetime)
     register_csrf(app)
     register_api(app)
@@ -115,13 +117,13 @@ def register_proxy_fix(app: Quart, trusted_hops: int) -> None:
         )
 
 
-def rate_limits(settings: Settings) -> dict[str, Limit]:
+def rate_limits(settings: Settings) -> dict[str, RateLimit]:
     return {
-        "request": Limit(settings.request_ip_limit, timedelta(minutes=1)),
-        "sign_in": Limit(settings.signin_ip_limit, timedelta(minutes=1)),
-        "register": Limit(settings.register_ip_limit, timedelta(hours=1)),
-        "register_attempt": Limit(settings.register_attempt_limit, timedelta(minutes=1)),
-        "reset_request": Limit(settings.reset_ip_limit, timedelta(hours=1)),
+        "request": RateLimit(settings.request_ip_limit, timedelta(minutes=1)),
+        "sign_in": RateLimit(settings.signin_ip_limit, timedelta(minutes=1)),
+        "register": RateLimit(settings.register_ip_limit, timedelta(hours=1)),
+        "register_attempt": RateLimit(settings.register_attempt_limit, timedelta(minutes=1)),
+        "reset_request": RateLimit(settings.reset_ip_limit, timedelta(hours=1)),
     }
 
 

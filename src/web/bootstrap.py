@@ -15,7 +15,7 @@ from application.handlers import subscribe_defaults
 from application.mail import AccountMail
 from application.services import Services
 from domain import events
-from domain.ports import LoginThrottle, Mailer
+from domain.ports import LoginThrottle, Mailer, RateCounters
 from domain.sessions import SessionPolicy
 from infrastructure.cache import MemoryCache, RedisCache
 from infrastructure.clock import SystemClock
@@ -23,7 +23,7 @@ from infrastructure.db.engine import make_engine
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.mail import FolderMailer, JinjaMailTemplates, RetryingMailer, SmtpMailer
 from infrastructure.passwords import HashingPool, PasslibPasswordHasher, make_context
-from infrastructure.rate_limits import Counters, MemoryCounters, RedisCounters
+from infrastructure.rate_limits import MemoryCounters, RedisCounters
 from infrastructure.redis_guard import RedisDependency, RedisGuard, make_redis
 from infrastructure.settings import Settings
 from infrastructure.throttle import WindowLoginThrottle
@@ -35,7 +35,7 @@ class Runtime:
     """The wired services and the resources that must be closed when serving stops."""
 
     services: Services
-    rate_counters: Counters
+    rate_counters: RateCounters
     engine: AsyncEngine
     redis: aioredis.Redis | None = None
     hashing: HashingPool | None = None
@@ -120,7 +120,7 @@ def read_cache(guard: RedisGuard | None, settings: Settings) -> ReadCache:
     )
 
 
-def rate_counters(guard: RedisGuard | None) -> Counters:
+def rate_counters(guard: RedisGuard | None) -> RateCounters:
     """Every limit and lock counts here: in this process, or shared through Redis when
     set (falling back to this process's counts while Redis is down)."""
     if guard is None:
@@ -128,7 +128,7 @@ def rate_counters(guard: RedisGuard | None) -> Counters:
     return RedisCounters(guard, MemoryCounters())
 
 
-def throttle(counters: Counters, limit: int, window: timedelta) -> LoginThrottle:
+def throttle(counters: RateCounters, limit: int, window: timedelta) -> LoginThrottle:
     return WindowLoginThrottle(counters, limit=limit, window=window)
 
 

@@ -12,20 +12,17 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import TypeVar
 
-from limits import RateLimitItem
 from quart import Quart, Response, current_app, g, request
 from werkzeug.exceptions import TooManyRequests
 
-from infrastructure.rate_limits import Counters, MemoryCounters, Window, per
+from domain.ports import RateCounters, RateLimit, Window
 from web.client import client_ip
 
 F = TypeVar("F", bound=Callable[..., object])
 PRUNE_AT = 10_000
-ITEMS = "gatehouse.rate_limits"
+LIMITS = "gatehouse.rate_limits"
 COUNTERS = "gatehouse.rate_counters"
 LIMITED = "_gatehouse_rate_limits"
 WINDOWS = "_gatehouse_rate_windows"
@@ -33,12 +30,6 @@ DEFAULT = "request"
 # Endpoints no limit applies to: probes must answer a load balancer however often it
 # asks. (Static files are served before a request reaches Quart, so no limit applies.)
 EXEMPT = frozenset({"health.alive", "health.ready"})
-
-
-@dataclass(frozen=True)
-class Limit:
-    count: int
-    period: timedelta
 
 
 def limited(name: str) -> Callable[[F], F]:
@@ -51,15 +42,15 @@ def limited(name: str) -> Callable[[F], F]:
     return decorate
 
 
-def register_rate_limits(app: Quart, limits: dict[str, Limit]) -> None:
-    """Counted in this process until ``use_counters`` hands over the real counters."""
-    app.extensions[ITEMS] = {name: per(limit.count, limit.period) for name, limit in limits.items()}
-    app.extensions[COUNTERS] = MemoryCounters()
+def register_rate_limits(app: Quart, limits: dict[str, RateLimit], counters: RateCounters) -> None:
+    """Counted by ``counters`` until ``use_counters`` hands over others (serving's own)."""
+    app.extensions[LIMITS] = limits
+    app.extensions[COUNTERS] = counters
     app.before_request(check_rate_limits)
     app.after_request(rate_limit_headers)
 
 
-def use_counters(app: Quart, counters: Counters) -> None:
+def use_counters(app: Quart, counters: RateCounters) -> None:
     app.extensions[COUNTERS] = counters
 
 
@@ -77,8 +68,8 @@ async def reserved(name: str) -> AsyncIterator[None]:
     try:
         yield
     except BaseException:
-        item: RateLimitItem = current_app.extensions[ITEMS][name]
-        await _counters().release(item, _key(name))
+        limit: RateLimit = current_app.extensions[LIMITS][name]
+        await _counters().release(limit, _key(name))
         raise
 
 
@@ -103,8 +94,8 @@ def _limit_names() -> tuple[str, ...]:
 
 
 async def _take(names: tuple[str, ...]) -> None:
-    items: dict[str, RateLimitItem] = current_app.extensions[ITEMS]
-    windows = await _counters().hit(*((items[name], _key(name)) for name in names))
+    limits: dict[str, RateLimit] = current_app.extensions[LIMITS]
+    windows = await _counters().hit(*((limits[name], _key(name)) for name in names))
     setattr(g, WINDOWS, [*getattr(g, WINDOWS, []), *windows])
     if refused := [window for window in windows if not window.allowed]:
         raise TooManyRequests(retry_after=max(window.retry_after for window in refused))
@@ -114,8 +105,8 @@ def _key(name: str) -> str:
     return f"ip:{name}:{client_ip() or 'unknown'}"
 
 
-def _counters() -> Counters:
-    counters: Counters = current_app.extensions[COUNTERS]
+def _counters() -> RateCounters:
+    counters: RateCounters = current_app.extensions[COUNTERS]
     return counters
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from domain.ports import RateLimit
 from infrastructure import rate_limits
-from infrastructure.rate_limits import MemoryCounters, per
+from infrastructure.rate_limits import MemoryCounters
 from infrastructure.throttle import WindowLoginThrottle
 
 LIMIT = 3
 WINDOW = timedelta(seconds=60)
-ITEM = per(LIMIT, WINDOW)
+ITEM = RateLimit(LIMIT, WINDOW)
 
 
 def a_throttle(counters: MemoryCounters | None = None) -> WindowLoginThrottle:
@@ -40,7 +41,7 @@ async def test_reservations_at_once_let_exactly_the_limit_through() -> None:
 
 async def test_a_refused_attempt_is_not_counted_and_the_window_moves_on() -> None:
     counters = MemoryCounters()
-    item = per(2, timedelta(seconds=2))
+    item = RateLimit(2, timedelta(seconds=2))
     first = await counters.hit((item, "ann"))
     await asyncio.sleep(1.2)
     later = [(await counters.hit((item, "ann")))[0].allowed for _ in range(3)]
@@ -77,7 +78,7 @@ async def test_a_released_hit_is_given_back() -> None:
 async def test_a_hit_reports_the_windows_state_after_it() -> None:
     counters = MemoryCounters()
 
-    first, other = await counters.hit((ITEM, "ann"), (per(10, WINDOW), "ann"))
+    first, other = await counters.hit((ITEM, "ann"), (RateLimit(10, WINDOW), "ann"))
 
     assert (first.allowed, first.limit, first.remaining) == (True, LIMIT, LIMIT - 1)
     assert 55 <= first.reset_in <= 60
@@ -86,7 +87,7 @@ async def test_a_hit_reports_the_windows_state_after_it() -> None:
 
 async def test_passed_hits_are_swept_at_most_every_few_seconds_not_after_every_hit() -> None:
     counters = MemoryCounters()
-    item = per(5, timedelta(seconds=1))
+    item = RateLimit(5, timedelta(seconds=1))
     await counters.hit((item, "ann"))
     sweep = counters.storage.timer
     assert sweep is not None

@@ -14,7 +14,8 @@ from typing import TypeVar
 import pytest
 from redis import asyncio as aioredis
 
-from infrastructure.rate_limits import MemoryCounters, RedisCounters, per
+from domain.ports import RateLimit
+from infrastructure.rate_limits import MemoryCounters, RedisCounters, item_for
 from infrastructure.redis_guard import RedisGuard, make_redis
 from infrastructure.throttle import WindowLoginThrottle
 from tests.integration.conftest import REDIS_URL
@@ -24,7 +25,7 @@ T = TypeVar("T")
 
 LIMIT = 3
 WINDOW = timedelta(minutes=1)
-ITEM = per(LIMIT, WINDOW)
+ITEM = RateLimit(LIMIT, WINDOW)
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"
 
 
@@ -36,7 +37,7 @@ def a_throttle(guard: RedisGuard) -> tuple[WindowLoginThrottle, MemoryCounters]:
 
 
 def stored_key(key: str) -> str:
-    return f"{RedisCounters.PREFIX}:{ITEM.key_for(key)}"
+    return f"{RedisCounters.PREFIX}:{item_for(ITEM).key_for(key)}"
 
 
 async def quickly(call: Awaitable[T]) -> T:
@@ -76,7 +77,7 @@ async def test_the_throttle_refuses_a_key_after_limit_attempts_for_about_the_win
     assert WINDOW.total_seconds() - 5 <= wait <= WINDOW.total_seconds()
     assert await redis_client.llen(stored_key(key)) == LIMIT
     assert 0 < await redis_client.ttl(stored_key(key)) <= WINDOW.total_seconds()
-    assert ITEM.key_for(key) not in fallback.storage.events  # counted in Redis, not here
+    assert item_for(ITEM).key_for(key) not in fallback.storage.events  # counted in Redis, not here
 
 
 async def test_reservations_at_once_from_two_workers_let_exactly_the_limit_through(
@@ -127,14 +128,14 @@ async def test_a_hit_reports_the_windows_state_in_the_same_round_trip(
     redis_client: aioredis.Redis, key: str
 ) -> None:
     counters = RedisCounters(RedisGuard(redis_client), MemoryCounters())
-    other = per(10, WINDOW)
+    other = RateLimit(10, WINDOW)
     try:
         first, second = await counters.hit((ITEM, key), (other, key))
         assert (first.allowed, first.limit, first.remaining) == (True, LIMIT, LIMIT - 1)
         assert 55 <= first.reset_in <= 60
         assert (second.limit, second.remaining) == (10, 9)
     finally:
-        await redis_client.delete(f"{RedisCounters.PREFIX}:{other.key_for(key)}")
+        await redis_client.delete(f"{RedisCounters.PREFIX}:{item_for(other).key_for(key)}")
 
 
 async def test_with_redis_down_every_call_falls_back_quickly_and_still_counts(
