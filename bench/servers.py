@@ -128,6 +128,7 @@ def gatehouse_environment(
         "REQUEST_IP_LIMIT": NO_LIMIT,
         "SIGNIN_IP_LIMIT": NO_LIMIT,
         "REGISTER_IP_LIMIT": NO_LIMIT,
+        "REGISTER_ATTEMPT_LIMIT": NO_LIMIT,
         "RESET_IP_LIMIT": NO_LIMIT,
         "STATIC_ROOT": str(static_root or ROOT / "build" / "static"),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -18,12 +19,14 @@ from application.event_bus import EventBus
 from infrastructure.db import migrations
 from infrastructure.db.engine import make_engine
 from infrastructure.db.tables import audit_events, roles, sessions, user_roles, users
+from tests.redis_server import ThrowawayRedis
 from web import assets
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 POSTGRES_REQUIRED = os.environ.get("GATEHOUSE_REQUIRE_POSTGRES") == "1"
+REDIS_REQUIRED = os.environ.get("GATEHOUSE_REQUIRE_REDIS") == "1"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -158,3 +161,18 @@ def statements_on(engine: AsyncEngine) -> Iterator[list[str]]:
         yield sent
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
+    """A redis-server of the test's own, to stop, pause and restart; skipped (or failed,
+    when Redis is required) if none is installed."""
+    if shutil.which("redis-server") is None:
+        message = "redis-server is not installed"
+        if REDIS_REQUIRED:
+            pytest.fail(message + " (GATEHOUSE_REQUIRE_REDIS=1)")
+        pytest.skip(message)
+    server = ThrowawayRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,7 @@ class FakePasswordHasher(PasswordHasher):
         return PasswordHash(f"{self.scheme}${password}")
 
     async def verify(self, password: str, password_hash: PasswordHash) -> Verification:
+        await asyncio.sleep(0)  # the real one waits for a thread: others run meanwhile
         self.work_done += 1
         scheme, _, stored = password_hash.value.partition("$")
         ok = stored == password
@@ -73,6 +75,7 @@ class FakePasswordHasher(PasswordHasher):
         return Verification(ok=ok, upgraded=upgraded)
 
     async def dummy_verify(self, password: str) -> None:
+        await asyncio.sleep(0)
         self.work_done += 1
 
 
@@ -280,21 +283,22 @@ class FakeAuditLog(AuditLog):
 
 
 class FakeLoginThrottle(LoginThrottle):
-    """Counts failures per key with no clock: locked after ``max_failures`` until reset."""
+    """Counts attempts per key with no clock: ``limit`` go ahead, the rest are refused
+    until a reset."""
 
-    def __init__(self, max_failures: int = 5, wait: int = 900) -> None:
-        self.max_failures = max_failures
+    def __init__(self, limit: int = 5, wait: int = 900) -> None:
+        self.limit = limit
         self.wait = wait
-        self.failures: dict[str, int] = {}
+        self.attempts: dict[str, int] = {}
 
-    async def retry_after(self, key: str) -> int | None:
-        return self.wait if self.failures.get(key, 0) >= self.max_failures else None
-
-    async def record_failure(self, key: str) -> None:
-        self.failures[key] = self.failures.get(key, 0) + 1
+    async def reserve(self, key: str) -> int | None:
+        if self.attempts.get(key, 0) >= self.limit:
+            return self.wait
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        return None
 
     async def reset(self, key: str) -> None:
-        self.failures.pop(key, None)
+        self.attempts.pop(key, None)
 
 
 class FakeCache(Cache):
@@ -435,7 +439,7 @@ def fake_services() -> tuple[Services, FakeState, RecordingBus]:
         throttle=FakeLoginThrottle(),
         session_policy=SESSION_POLICY,
         tokens=FakeResetTokens(),
-        reset_throttle=FakeLoginThrottle(max_failures=3, wait=3600),
+        reset_throttle=FakeLoginThrottle(limit=3, wait=3600),
         cache=ReadCache(FakeCache(clock), ttl=300),
     )
     services.cache.subscribe(bus)

@@ -38,7 +38,6 @@ ALLOWED = {
             "web",
             "quart",
             "quart_auth",
-            "quart_rate_limiter",
             "quart_schema",
             "quart_wtf",
             "werkzeug",

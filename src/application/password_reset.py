@@ -24,9 +24,8 @@ async def request_password_reset(
     """
     email = EmailAddress(cmd.email)
     key = "reset:" + email.key
-    if (wait := await throttle.retry_after(key)) is not None:
+    if (wait := await throttle.reserve(key)) is not None:
         raise errors.TooManyAttempts(wait)
-    await throttle.record_failure(key)
     async with uow:
         uow.client_ip = cmd.client.ip
         user = await uow.users.get_by_login(email.key)

@@ -91,16 +91,15 @@ async def _user(uow: UnitOfWork, user_id: UUID) -> User:
 async def _confirm_password(
     user: User, password: str, *, hasher: PasswordHasher, throttle: LoginThrottle
 ) -> None:
-    """Check the account's current password; a failure counts as a failed sign-in under
-    both names of the account (its username and its address)."""
+    """Check the account's current password as a sign-in would: an attempt under both
+    names of the account (its username and its address), reserved before hashing."""
     keys = sign_in_keys(user)
     for key in keys:
-        if (wait := await throttle.retry_after(key)) is not None:
+        if (wait := await throttle.reserve(key)) is not None:
             raise errors.TooManyAttempts(wait)
-    verification = await hasher.verify(password, user.password_hash)
-    if not verification.ok:
-        for key in keys:
-            await throttle.record_failure(key)
+    if not (await hasher.verify(password, user.password_hash)).ok:
         raise errors.InvalidCredentials(
             "The current password is not right.", field="current_password"
         )
+    for key in keys:
+        await throttle.reset(key)

@@ -30,22 +30,19 @@ async def sign_in(
 ) -> SignedIn:
     """Authenticate and open a new server-side session with a fresh key.
 
-    After too many recent failures for the same login, refuse without checking the
-    password, whether or not the account exists.
+    Each attempt takes a place in the login's window before its password is checked;
+    once the window is full, refuse without checking, whether or not the account
+    exists. A success forgets the attempts.
 
     Raises: InvalidCredentials, TooManyAttempts
     """
     throttle_key = "signin:" + normalised_login(cmd.login)
-    if (wait := await throttle.retry_after(throttle_key)) is not None:
+    if (wait := await throttle.reserve(throttle_key)) is not None:
         await _record_throttled(cmd, wait, uow=uow, clock=clock)
         raise errors.TooManyAttempts(wait)
     async with uow:
         uow.client_ip = cmd.client.ip
-        try:
-            user = await checked_user(cmd, uow=uow, hasher=hasher, clock=clock)
-        except errors.InvalidCredentials:
-            await throttle.record_failure(throttle_key)
-            raise
+        user = await checked_user(cmd, uow=uow, hasher=hasher, clock=clock)
         key = new_session_key()
         session = Session.start(
             user.id,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain.users import User
@@ -40,18 +41,60 @@ class Clock(abc.ABC):
 
 
 class LoginThrottle(abc.ABC):
-    """Counts failed sign-ins per account name within a window."""
+    """Limits attempts per key (an account name, say) within a window.
+
+    Reserve first, then do the expensive work: a reservation is one atomic step in the
+    store, so however many attempts arrive at once, at most the limit's worth go ahead.
+    """
 
     @abc.abstractmethod
-    async def retry_after(self, key: str) -> int | None:
-        """Seconds until ``key`` may try again, or None when it may try now."""
-
-    @abc.abstractmethod
-    async def record_failure(self, key: str) -> None: ...
+    async def reserve(self, key: str) -> int | None:
+        """Count an attempt for ``key``: None when it may go ahead (already counted),
+        else the seconds until it may try again (nothing counted)."""
 
     @abc.abstractmethod
     async def reset(self, key: str) -> None:
-        """Forget the failures, after a successful sign-in."""
+        """Forget the attempts, after one proved the account's password."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``count`` hits per key in any ``period`` (a moving window)."""
+
+    count: int
+    period: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What a hit found: whether it counted, and its window's state after it."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_in: float  # seconds until the oldest hit in the window leaves it
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds to wait before a refused hit could count."""
+        return max(1, math.ceil(self.reset_in))
+
+
+class RateCounters(abc.ABC):
+    """Hits per key, each limited by its moving window. A hit is one atomic step in the
+    store: it counts, or is refused with nothing counted, however many arrive at once."""
+
+    @abc.abstractmethod
+    async def hit(self, *hits: tuple[RateLimit, str]) -> list[Window]:
+        """Count each hit that fits its window, in order; the windows after them."""
+
+    @abc.abstractmethod
+    async def release(self, limit: RateLimit, key: str) -> None:
+        """Give back the key's newest hit (a reserved place that was not used)."""
+
+    @abc.abstractmethod
+    async def clear(self, limit: RateLimit, key: str) -> None:
+        """Forget every hit of the key."""
 
 
 @dataclass(frozen=True, slots=True)

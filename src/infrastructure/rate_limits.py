@@ -1,89 +1,166 @@
-"""Stores for quart-rate-limiter: in this process, or shared through Redis with expiry."""
+"""Moving-window counters (the ``limits`` library), in this process or shared through
+Redis: every per-address limit and every sign-in lock counts with them. A hit is one
+atomic step in the store: a lock in memory, a Lua script in Redis."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import functools
+import time
+from typing import cast
 
-from quart_rate_limiter.store import RateLimiterStoreABC
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage.redis.redispy import RedispyBridge
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.util import WindowStats
 from redis import asyncio as aioredis
+from redis.exceptions import NoScriptError
 
+from domain.ports import RateCounters, RateLimit, Window
 from infrastructure.redis_guard import RedisGuard
 
-PRUNE_EVERY = 1000
+Hit = tuple[RateLimit, str]
+SWEEP_EVERY = 10.0  # seconds between sweeps of passed hits out of the in-process windows
 
 
-class PruningMemoryStore(RateLimiterStoreABC):
-    """The library's in-memory store forgets nothing; this one drops times that passed."""
+@functools.lru_cache(maxsize=256)
+def item_for(limit: RateLimit) -> RateLimitItem:
+    """limits' item for ``limit``: its count in a window of whole seconds (at least one)."""
+    return RateLimitItemPerSecond(limit.count, max(1, round(limit.period.total_seconds())))
+
+
+def window_of(limit: RateLimit, allowed: bool, stats: WindowStats) -> Window:
+    reset_in = max(0.0, stats.reset_time - time.time())
+    return Window(allowed, limit.count, max(0, stats.remaining), reset_in)
+
+
+class SweepingMemoryStorage(MemoryStorage):
+    """limits' in-process storage starts a sweep of every key after each hit, and the
+    sweep hops to a thread once per key: tens of microseconds on every request, and a
+    stream of thread hops under a flood from many addresses. This one sweeps at most
+    every SWEEP_EVERY seconds; until then a key keeps at most its window's hits."""
 
     def __init__(self) -> None:
-        self._tats: dict[str, datetime] = {}
-        self._writes = 0
+        super().__init__()
+        self._next_sweep = 0.0
 
-    async def before_serving(self) -> None:
-        pass
-
-    async def after_serving(self) -> None:
-        pass
-
-    async def get(self, key: str, default: datetime) -> datetime:
-        return self._tats.get(key, default)
-
-    async def set(self, key: str, tat: datetime) -> None:
-        self._tats[key] = tat
-        self._writes += 1
-        if self._writes % PRUNE_EVERY == 0:
-            now = datetime.now(UTC)
-            self._tats = {k: v for k, v in self._tats.items() if v > now}
+    async def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (the base's private hook)
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_EVERY
+        schedule = getattr(super(), "_MemoryStorage__schedule_expiry")  # noqa: B009
+        await schedule()
 
 
-class GuardedRedisStore(RateLimiterStoreABC):
-    """Keys expire when their time has passed (the library's RedisStore keeps them
-    forever); Redis being down falls back to this process's store."""
+class MemoryCounters(RateCounters):
+    """Counted in this process: exact for one process, not shared with others."""
 
-    PREFIX = "gatehouse:rate:"
+    def __init__(self) -> None:
+        self.storage = SweepingMemoryStorage()
+        self._limiter = MovingWindowRateLimiter(self.storage)
 
-    def __init__(self, guard: RedisGuard, fallback: PruningMemoryStore) -> None:
+    async def hit(self, *hits: Hit) -> list[Window]:
+        windows = []
+        for limit, key in hits:
+            item = item_for(limit)
+            allowed = await self._limiter.hit(item, key)
+            stats = await self._limiter.get_window_stats(item, key)
+            windows.append(window_of(limit, allowed, stats))
+        return windows
+
+    async def release(self, limit: RateLimit, key: str) -> None:
+        name = item_for(limit).key_for(key)
+        async with self.storage.locks[name]:
+            if events := self.storage.events.get(name):
+                del events[0]  # newest first
+
+    async def clear(self, limit: RateLimit, key: str) -> None:
+        await self._limiter.clear(item_for(limit), key)
+
+
+class RedisCounters(RateCounters):
+    """Counted in Redis with limits' own scripts, shared by every worker and host; when
+    Redis is slow or down, counted in this process (``fallback``) instead.
+
+    A request's hits go out in one pipeline: for each, the script that takes a place in
+    the window and the one that reads the window back, so the response headers cost no
+    second round trip.
+    """
+
+    PREFIX = "gatehouse:limits"
+
+    def __init__(self, guard: RedisGuard, fallback: MemoryCounters) -> None:
         self._guard = guard
         self._fallback = fallback
+        self._storage_of: tuple[aioredis.Redis, RedisStorage] | None = None
 
-    async def before_serving(self) -> None:
-        pass
+    async def hit(self, *hits: Hit) -> list[Window]:
+        async def call(redis: aioredis.Redis) -> list[Window]:
+            return await self._hit(redis, hits)
 
-    async def after_serving(self) -> None:
-        pass
+        return await self._guard.run(call, lambda: self._fallback.hit(*hits))
 
-    async def get(self, key: str, default: datetime) -> datetime:
-        async def call(redis: aioredis.Redis) -> datetime:
-            stored = await redis.get(self.PREFIX + key)
-            return default if stored is None else datetime.fromtimestamp(float(stored), UTC)
-
-        return await self._guard.run(call, lambda: self._fallback.get(key, default))
-
-    async def set(self, key: str, tat: datetime) -> None:
+    async def release(self, limit: RateLimit, key: str) -> None:
         async def call(redis: aioredis.Redis) -> None:
-            expires_ms = max(
-                int(tat.timestamp() * 1000), int(datetime.now(UTC).timestamp() * 1000) + 1
+            await redis.lpop(self._bridge(redis).prefixed_key(item_for(limit).key_for(key)))
+
+        await self._guard.run(call, lambda: self._fallback.release(limit, key))
+
+    async def clear(self, limit: RateLimit, key: str) -> None:
+        async def call(redis: aioredis.Redis) -> None:
+            await MovingWindowRateLimiter(self._storage(redis)).clear(item_for(limit), key)
+
+        await self._guard.run(call, lambda: self._fallback.clear(limit, key))
+
+    async def _hit(self, redis: aioredis.Redis, hits: tuple[Hit, ...]) -> list[Window]:
+        bridge, now = self._bridge(redis), time.time()
+        async with redis.pipeline(transaction=False) as pipe:
+            for limit, key in hits:
+                item = item_for(limit)
+                name, expiry = bridge.prefixed_key(item.key_for(key)), item.get_expiry()
+                acquire, window = bridge.lua_acquire_moving_window, bridge.lua_moving_window
+                pipe.evalsha(acquire.sha, 1, name, now, item.amount, expiry, 1)
+                pipe.evalsha(window.sha, 1, name, now - expiry, item.amount)
+            try:
+                replies = await pipe.execute()
+            except NoScriptError:  # a fresh or restarted Redis: the library loads them
+                return await self._hit_loading_scripts(redis, hits)
+        return [
+            window_of(limit, bool(acquired), _stats(item_for(limit), found, now))
+            for (limit, _), acquired, found in zip(hits, replies[::2], replies[1::2], strict=True)
+        ]
+
+    async def _hit_loading_scripts(
+        self, redis: aioredis.Redis, hits: tuple[Hit, ...]
+    ) -> list[Window]:
+        limiter = MovingWindowRateLimiter(self._storage(redis))
+        windows = []
+        for limit, key in hits:
+            item = item_for(limit)
+            allowed = await limiter.hit(item, key)
+            windows.append(window_of(limit, allowed, await limiter.get_window_stats(item, key)))
+        return windows
+
+    def _storage(self, redis: aioredis.Redis) -> RedisStorage:
+        """limits' storage on the guard's own connections (timeouts included)."""
+        if self._storage_of is None or self._storage_of[0] is not redis:
+            storage = RedisStorage(
+                "async+redis://",
+                implementation="redispy",
+                key_prefix=self.PREFIX,
+                connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # documented
             )
-            await redis.set(self.PREFIX + key, tat.timestamp(), pxat=expires_ms)
+            self._storage_of = (redis, storage)  # the guard may swap its client
+        return self._storage_of[1]
 
-        await self._guard.run(call, lambda: self._fallback.set(key, tat))
+    def _bridge(self, redis: aioredis.Redis) -> RedispyBridge:
+        return cast(RedispyBridge, self._storage(redis).bridge)
 
 
-class SwappableStore(RateLimiterStoreABC):
-    """The store the rate limiter is given when the app is made; the real one (which may
-    need a Redis client) is swapped in when serving starts."""
-
-    def __init__(self, store: RateLimiterStoreABC) -> None:
-        self.store = store
-
-    async def before_serving(self) -> None:
-        pass
-
-    async def after_serving(self) -> None:
-        pass
-
-    async def get(self, key: str, default: datetime) -> datetime:
-        return await self.store.get(key, default)
-
-    async def set(self, key: str, tat: datetime) -> None:
-        await self.store.set(key, tat)
+def _stats(item: RateLimitItem, found: list[str] | None, now: float) -> WindowStats:
+    """The window read back by limits' script: its oldest hit and how many it holds."""
+    if not found:
+        return WindowStats(now + item.get_expiry(), item.amount)
+    oldest, count = found
+    return WindowStats(float(oldest) + item.get_expiry(), item.amount - int(count))

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     )
     signin_ip_limit: int = Field(default=20, ge=1, validation_alias="SIGNIN_IP_LIMIT")
     register_ip_limit: int = Field(default=10, ge=1, validation_alias="REGISTER_IP_LIMIT")
+    register_attempt_limit: int = Field(default=30, ge=1, validation_alias="REGISTER_ATTEMPT_LIMIT")
     request_ip_limit: int = Field(default=300, ge=1, validation_alias="REQUEST_IP_LIMIT")
     trusted_proxy_hops: int = Field(default=0, ge=0, le=10, validation_alias="TRUSTED_PROXY_HOPS")
 

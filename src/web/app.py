@@ -14,7 +14,8 @@ from quart_wtf import CSRFProtect
 from werkzeug.routing import Rule
 
 from application.services import Services
-from infrastructure.rate_limits import PruningMemoryStore, SwappableStore
+from domain.ports import RateLimit
+from infrastructure.rate_limits import MemoryCounters
 from infrastructure.settings import Settings
 from web.assets import register_assets
 from web.auth import register_auth
@@ -28,18 +29,17 @@ from web.headers import register_headers, security_headers
 from web.problems import use_strict_json
 from web.request_log import register_request_log
 from web.runtime import SERVICES
-from web.throttling import Limit, register_rate_limits
+from web.throttling import register_rate_limits, use_counters
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Quart:
     """An app for ``settings``; pass ``services`` to run it on other adapters (tests)."""
     app = Quart(__name__, static_folder=None)  # servestatic serves /static/, see register_assets
     register_config(app, settings)
-    store = SwappableStore(PruningMemoryStore())
-    register_services(app, settings, services, store)
+    register_services(app, settings, services)
     register_proxy_fix(app, settings.trusted_proxy_hops)
     register_request_log(app)
-    register_rate_limits(app, store, rate_limits(settings))
+    register_rate_limits(app, rate_limits(settings), MemoryCounters())
     register_auth(app, secure_cookies=settings.is_production, lifetime=settings.session_lifetime)
     register_csrf(app)
     register_api(app)
@@ -89,9 +89,7 @@ def register_config(app: Quart, settings: Settings) -> None:
     )
 
 
-def register_services(
-    app: Quart, settings: Settings, services: Services | None, store: SwappableStore
-) -> None:
+def register_services(app: Quart, settings: Settings, services: Services | None) -> None:
     """Use the given services, or build the real ones when serving starts (not at import)."""
     if services is not None:
         app.extensions[SERVICES] = services
@@ -102,7 +100,7 @@ def register_services(
     async def start() -> None:
         runtime.append(build_runtime(settings))
         app.extensions[SERVICES] = runtime[0].services
-        store.store = runtime[0].rate_limit_store
+        use_counters(app, runtime[0].rate_counters)
 
     @app.after_serving
     async def stop() -> None:
@@ -119,12 +117,13 @@ def register_proxy_fix(app: Quart, trusted_hops: int) -> None:
         )
 
 
-def rate_limits(settings: Settings) -> dict[str, Limit]:
+def rate_limits(settings: Settings) -> dict[str, RateLimit]:
     return {
-        "request": Limit(settings.request_ip_limit, timedelta(minutes=1)),
-        "sign_in": Limit(settings.signin_ip_limit, timedelta(minutes=1)),
-        "register": Limit(settings.register_ip_limit, timedelta(hours=1)),
-        "reset_request": Limit(settings.reset_ip_limit, timedelta(hours=1)),
+        "request": RateLimit(settings.request_ip_limit, timedelta(minutes=1)),
+        "sign_in": RateLimit(settings.signin_ip_limit, timedelta(minutes=1)),
+        "register": RateLimit(settings.register_ip_limit, timedelta(hours=1)),
+        "register_attempt": RateLimit(settings.register_attempt_limit, timedelta(minutes=1)),
+        "reset_request": RateLimit(settings.reset_ip_limit, timedelta(hours=1)),
     }
 
 

@@ -6,7 +6,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
-from quart_rate_limiter.store import RateLimiterStoreABC
 from redis import asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,7 +14,7 @@ from application.event_bus import EventBus
 from application.handlers import subscribe_defaults
 from application.mail import AccountMail
 from application.services import Services
-from domain.ports import LoginThrottle, Mailer
+from domain.ports import LoginThrottle, Mailer, RateCounters
 from domain.sessions import SessionPolicy
 from infrastructure.cache import MemoryCache, RedisCache
 from infrastructure.clock import SystemClock
@@ -23,10 +22,10 @@ from infrastructure.db.engine import make_engine
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.mail import FolderMailer, JinjaMailTemplates, RetryingMailer, SmtpMailer
 from infrastructure.passwords import HashingPool, PasslibPasswordHasher, make_context
-from infrastructure.rate_limits import GuardedRedisStore, PruningMemoryStore
+from infrastructure.rate_limits import MemoryCounters, RedisCounters
 from infrastructure.redis_guard import RedisDependency, RedisGuard, make_redis
 from infrastructure.settings import Settings
-from infrastructure.throttle import MemoryLoginThrottle, RedisLoginThrottle
+from infrastructure.throttle import WindowLoginThrottle
 from infrastructure.tokens import SignedResetTokens
 
 
@@ -35,7 +34,7 @@ class Runtime:
     """The wired services and the resources that must be closed when serving stops."""
 
     services: Services
-    rate_limit_store: RateLimiterStoreABC
+    rate_counters: RateCounters
     engine: AsyncEngine
     redis: aioredis.Redis | None = None
     hashing: HashingPool | None = None
@@ -72,16 +71,19 @@ def build_runtime(settings: Settings) -> Runtime:
         make_context(fast=settings.env == "test"), HashingPool(threads=settings.hash_threads)
     )
     clock = SystemClock()
+    counters = rate_counters(guard)
     tokens = SignedResetTokens(settings.secret(), max_age=settings.password_reset_max_age)
     services = Services(
         uow_factory=lambda: SqlAlchemyUnitOfWork(engine, bus, clock),
         hasher=hasher,
         clock=clock,
         bus=bus,
-        throttle=throttle(guard, settings.signin_failure_limit, settings.signin_failure_window),
+        throttle=throttle(counters, settings.signin_failure_limit, settings.signin_failure_window),
         session_policy=session_policy(settings),
         tokens=tokens,
-        reset_throttle=throttle(guard, settings.reset_address_limit, settings.reset_address_window),
+        reset_throttle=throttle(
+            counters, settings.reset_address_limit, settings.reset_address_window
+        ),
         dependencies={"redis": RedisDependency(redis)} if redis is not None else {},
         cache=read_cache(guard, settings),
     )
@@ -93,12 +95,9 @@ def build_runtime(settings: Settings) -> Runtime:
         tokens=tokens,
         clock=clock,
     ).subscribe(bus)
-    store: RateLimiterStoreABC = PruningMemoryStore()
-    if guard is not None:
-        store = GuardedRedisStore(guard, PruningMemoryStore())
     return Runtime(
         services=services,
-        rate_limit_store=store,
+        rate_counters=counters,
         engine=engine,
         redis=redis,
         hashing=hasher.pool,
@@ -119,12 +118,16 @@ def read_cache(guard: RedisGuard | None, settings: Settings) -> ReadCache:
     )
 
 
-def throttle(guard: RedisGuard | None, limit: int, window: timedelta) -> LoginThrottle:
-    """Attempts counted per key: in this process, or shared through Redis when set."""
-    memory = MemoryLoginThrottle(max_failures=limit, window=window)
+def rate_counters(guard: RedisGuard | None) -> RateCounters:
+    """Every limit and lock counts here: in this process, or shared through Redis when
+    set (falling back to this process's counts while Redis is down)."""
     if guard is None:
-        return memory
-    return RedisLoginThrottle(guard, memory, max_failures=limit, window=window)
+        return MemoryCounters()
+    return RedisCounters(guard, MemoryCounters())
+
+
+def throttle(counters: RateCounters, limit: int, window: timedelta) -> LoginThrottle:
+    return WindowLoginThrottle(counters, limit=limit, window=window)
 
 
 def mailer(settings: Settings) -> Mailer:

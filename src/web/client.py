@@ -27,8 +27,3 @@ def client_ip() -> str | None:
 def client() -> Client:
     agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX]
     return Client(ip=client_ip(), user_agent=agent)
-
-
-async def client_key() -> str:
-    """The rate limiter's key: one bucket per client address."""
-    return client_ip() or "unknown"

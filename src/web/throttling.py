@@ -1,124 +1,113 @@
-"""Per-address rate limits on every route (quart-rate-limiter), tuned by the settings."""
+"""Per-address rate limits on every route, tuned by the settings.
+
+Before a view runs, the request takes a place in each of its limits' moving windows
+(``request`` for every route, plus those its view names with ``limited``), all in one
+step of the counters; a full window answers 429 with Retry-After. Every limited
+response says where the tightest of its limits stands in RateLimit-* headers.
+"""
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from quart import Quart, current_app, g, has_request_context, request
-from quart_rate_limiter import QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, RateLimit, RateLimiter
-from quart_rate_limiter.store import RateLimiterStoreABC
+from quart import Quart, Response, current_app, g, request
+from werkzeug.exceptions import TooManyRequests
 
-from web.client import client_key
+from domain.ports import RateCounters, RateLimit, Window
+from web.client import client_ip
 
 F = TypeVar("F", bound=Callable[..., object])
 PRUNE_AT = 10_000
-LIMITS_KEY = "GATEHOUSE_RATE_LIMITS"
-LIMITED = "_gatehouse_rate_limit"
-MEMO = "_gatehouse_rate_limit_state"
+LIMITS = "gatehouse.rate_limits"
+COUNTERS = "gatehouse.rate_counters"
+LIMITED = "_gatehouse_rate_limits"
+WINDOWS = "_gatehouse_rate_windows"
+DEFAULT = "request"
 # Endpoints no limit applies to: probes must answer a load balancer however often it
 # asks. (Static files are served before a request reaches Quart, so no limit applies.)
 EXEMPT = frozenset({"health.alive", "health.ready"})
-
-
-@dataclass(frozen=True)
-class Limit:
-    count: int
-    period: timedelta
-
-
-class ConfiguredLimit(RateLimit):
-    """A limit whose count and period come from the app's settings when a request needs
-    them, so one decorated view serves apps with different settings."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.key_function = client_key
-        self.skip_function = None
-
-    @property
-    def count(self) -> int:  # type: ignore[override]
-        return self._limit().count
-
-    @property
-    def period(self) -> timedelta:  # type: ignore[override]
-        return self._limit().period
-
-    def _limit(self) -> Limit:
-        limit: Limit = current_app.config[LIMITS_KEY][self.name]
-        return limit
 
 
 def limited(name: str) -> Callable[[F], F]:
     """Give a view its own named limit, on top of the default one."""
 
     def decorate(view: F) -> F:
-        limits = [*getattr(view, QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, []), ConfiguredLimit(name)]
-        setattr(view, QUART_RATE_LIMITER_LIMITS_ATTRIBUTE, limits)
-        setattr(view, LIMITED, name)
+        setattr(view, LIMITED, (*getattr(view, LIMITED, ()), name))
         return view
 
     return decorate
 
 
-async def _exempt() -> bool:
-    return request.endpoint in EXEMPT
+def register_rate_limits(app: Quart, limits: dict[str, RateLimit], counters: RateCounters) -> None:
+    """Counted by ``counters`` until ``use_counters`` hands over others (serving's own)."""
+    app.extensions[LIMITS] = limits
+    app.extensions[COUNTERS] = counters
+    app.before_request(check_rate_limits)
+    app.after_request(rate_limit_headers)
 
 
-def register_rate_limits(app: Quart, store: RateLimiterStoreABC, limits: dict[str, Limit]) -> None:
-    app.config[LIMITS_KEY] = limits
-    default = ConfiguredLimit("request")
-    default.skip_function = _exempt
-    RateLimiter(app, key_function=client_key, store=ReadOnceStore(store), default_limits=[default])
+def use_counters(app: Quart, counters: RateCounters) -> None:
+    app.extensions[COUNTERS] = counters
 
 
-class ReadOnceStore(RateLimiterStoreABC):
-    """Reads each limit's state once per request.
+async def check_rate_limits() -> None:
+    """Raises: TooManyRequests, when a window of the route's limits is full."""
+    if names := _limit_names():
+        await _take(names)
 
-    The rate limiter reads a limit's state three times in one request (to check it,
-    to update it, and for the response headers) and writes it once; with the state in
-    Redis that was four round trips on every request. This keeps what one request
-    read or wrote in ``g`` and answers the rest from there: two round trips, and the
-    state is still shared by every process.
-    """
 
-    def __init__(self, store: RateLimiterStoreABC) -> None:
-        self._store = store
+@asynccontextmanager
+async def reserved(name: str) -> AsyncIterator[None]:
+    """A place in the named limit's window for what the block makes, given back when
+    the block raises: only what was made counts. Raises: TooManyRequests"""
+    await _take((name,))
+    try:
+        yield
+    except BaseException:
+        limit: RateLimit = current_app.extensions[LIMITS][name]
+        await _counters().release(limit, _key(name))
+        raise
 
-    async def before_serving(self) -> None:
-        await self._store.before_serving()
 
-    async def after_serving(self) -> None:
-        await self._store.after_serving()
+async def rate_limit_headers(response: Response) -> Response:
+    windows: list[Window] = getattr(g, WINDOWS, [])
+    if windows:
+        tightest = min(windows, key=lambda window: (window.remaining, -window.reset_in))
+        response.headers["RateLimit-Limit"] = str(tightest.limit)
+        response.headers["RateLimit-Remaining"] = str(tightest.remaining)
+        response.headers["RateLimit-Reset"] = str(math.ceil(tightest.reset_in))
+    return response
 
-    async def get(self, key: str, default: datetime) -> datetime:
-        if has_request_context() and request.endpoint is None:
-            # No route matched, so the limiter checked nothing before the request; it
-            # only wants the state for the response headers. Not worth a round trip.
-            return default
-        seen = self._seen()
-        if seen is None:
-            return await self._store.get(key, default)
-        if key not in seen:
-            seen[key] = await self._store.get(key, default)
-        return seen[key]  # the limiter takes the later of this and now
 
-    async def set(self, key: str, tat: datetime) -> None:
-        await self._store.set(key, tat)
-        if (seen := self._seen()) is not None:
-            seen[key] = tat
+def _limit_names() -> tuple[str, ...]:
+    """The limits of the route matched; none when no route matched (nothing to count,
+    so no round trip) or the route is exempt."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in EXEMPT:
+        return ()
+    view = current_app.view_functions.get(endpoint)
+    return (DEFAULT, *getattr(view, LIMITED, ()))
 
-    @staticmethod
-    def _seen() -> dict[str, datetime] | None:
-        if not has_request_context():
-            return None
-        if not hasattr(g, MEMO):
-            setattr(g, MEMO, {})
-        seen: dict[str, datetime] = getattr(g, MEMO)
-        return seen
+
+async def _take(names: tuple[str, ...]) -> None:
+    limits: dict[str, RateLimit] = current_app.extensions[LIMITS]
+    windows = await _counters().hit(*((limits[name], _key(name)) for name in names))
+    setattr(g, WINDOWS, [*getattr(g, WINDOWS, []), *windows])
+    if refused := [window for window in windows if not window.allowed]:
+        raise TooManyRequests(retry_after=max(window.retry_after for window in refused))
+
+
+def _key(name: str) -> str:
+    return f"ip:{name}:{client_ip() or 'unknown'}"
+
+
+def _counters() -> RateCounters:
+    counters: RateCounters = current_app.extensions[COUNTERS]
+    return counters
 
 
 class OncePerWindow:

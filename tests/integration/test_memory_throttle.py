@@ -1,115 +1,105 @@
-"""The in-process sign-in throttle and rate-limit store, on an injected clock."""
+"""The in-process counters behind every limit and the sign-in throttle built on them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import asyncio
+from datetime import timedelta
 
+from domain.ports import RateLimit
 from infrastructure import rate_limits
-from infrastructure.rate_limits import PruningMemoryStore
-from infrastructure.throttle import MemoryLoginThrottle
+from infrastructure.rate_limits import MemoryCounters
+from infrastructure.throttle import WindowLoginThrottle
 
-MAX_FAILURES = 3
+LIMIT = 3
 WINDOW = timedelta(seconds=60)
+ITEM = RateLimit(LIMIT, WINDOW)
 
 
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
+def a_throttle(counters: MemoryCounters | None = None) -> WindowLoginThrottle:
+    return WindowLoginThrottle(counters or MemoryCounters(), limit=LIMIT, window=WINDOW)
 
 
-def a_throttle(clock: FakeMonotonic) -> MemoryLoginThrottle:
-    return MemoryLoginThrottle(max_failures=MAX_FAILURES, window=WINDOW, monotonic=clock)
+async def test_a_key_takes_limit_attempts_then_is_refused_for_about_the_window() -> None:
+    throttle = a_throttle()
+
+    taken = [await throttle.reserve("ann") for _ in range(LIMIT)]
+    refused = await throttle.reserve("ann")
+
+    assert taken == [None] * LIMIT
+    assert refused is not None
+    assert WINDOW.total_seconds() - 5 <= refused <= WINDOW.total_seconds()
+    assert await throttle.reserve("bob") is None
 
 
-async def fail(throttle: MemoryLoginThrottle, key: str, times: int = MAX_FAILURES) -> None:
-    for _ in range(times):
-        await throttle.record_failure(key)
+async def test_reservations_at_once_let_exactly_the_limit_through() -> None:
+    throttle = a_throttle()
+
+    waits = await asyncio.gather(*(throttle.reserve("ann") for _ in range(40)))
+
+    assert waits.count(None) == LIMIT
 
 
-async def test_a_key_is_locked_only_once_it_reaches_max_failures() -> None:
-    throttle = a_throttle(FakeMonotonic())
+async def test_a_refused_attempt_is_not_counted_and_the_window_moves_on() -> None:
+    counters = MemoryCounters()
+    item = RateLimit(2, timedelta(seconds=2))
+    first = await counters.hit((item, "ann"))
+    await asyncio.sleep(1.2)
+    later = [(await counters.hit((item, "ann")))[0].allowed for _ in range(3)]
+    await asyncio.sleep(1.0)  # the first hit has left the window, the second has not
 
-    await fail(throttle, "ann", MAX_FAILURES - 1)
-    assert await throttle.retry_after("ann") is None
-    await throttle.record_failure("ann")
-
-    assert await throttle.retry_after("ann") == 60
-    assert await throttle.retry_after("bob") is None
-
-
-async def test_retry_after_counts_down_to_the_end_of_the_window() -> None:
-    clock = FakeMonotonic()
-    throttle = a_throttle(clock)
-    await fail(throttle, "ann")
-
-    clock.now += 20.5
-    assert await throttle.retry_after("ann") == 40  # 39.5 s left, rounded up
-    clock.now += 39
-    assert await throttle.retry_after("ann") == 1
-    clock.now += 0.5
-    assert await throttle.retry_after("ann") is None
+    assert first[0].allowed
+    assert later == [True, False, False]
+    assert (await counters.hit((item, "ann")))[0].allowed
+    assert not (await counters.hit((item, "ann")))[0].allowed
 
 
-async def test_the_window_starts_with_the_first_failure_and_is_not_extended() -> None:
-    clock = FakeMonotonic()
-    throttle = a_throttle(clock)
-    await throttle.record_failure("ann")
-
-    clock.now += 50
-    await fail(throttle, "ann", MAX_FAILURES - 1)
-
-    assert await throttle.retry_after("ann") == 10
-
-
-async def test_failures_of_a_passed_window_no_longer_count() -> None:
-    clock = FakeMonotonic()
-    throttle = a_throttle(clock)
-    await fail(throttle, "ann", MAX_FAILURES - 1)
-
-    clock.now += WINDOW.total_seconds()
-    await fail(throttle, "ann", MAX_FAILURES - 1)
-
-    assert await throttle.retry_after("ann") is None
-    await throttle.record_failure("ann")
-    assert await throttle.retry_after("ann") == 60
-
-
-async def test_reset_unlocks_the_key() -> None:
-    throttle = a_throttle(FakeMonotonic())
-    await fail(throttle, "ann")
+async def test_reset_forgets_every_attempt() -> None:
+    throttle = a_throttle()
+    for _ in range(LIMIT):
+        await throttle.reserve("ann")
 
     await throttle.reset("ann")
 
-    assert await throttle.retry_after("ann") is None
+    assert await throttle.reserve("ann") is None
 
 
-async def test_the_store_gives_back_what_was_set_and_the_default_otherwise() -> None:
-    store = PruningMemoryStore()
-    tat = datetime.now(UTC) + timedelta(minutes=1)
-    default = datetime(2000, 1, 1, tzinfo=UTC)
+async def test_a_released_hit_is_given_back() -> None:
+    counters = MemoryCounters()
+    for _ in range(LIMIT):
+        await counters.hit((ITEM, "ann"))
 
-    await store.set("ann", tat)
+    await counters.release(ITEM, "ann")
 
-    assert await store.get("ann", default) == tat
-    assert await store.get("bob", default) == default
+    (window,) = await counters.hit((ITEM, "ann"))
+    assert window.allowed
+    assert window.remaining == 0
 
 
-async def test_the_store_drops_passed_times_every_prune_every_writes() -> None:
-    store = PruningMemoryStore()
-    default = datetime(2000, 1, 1, tzinfo=UTC)
-    passed = datetime.now(UTC) - timedelta(seconds=1)
-    future = datetime.now(UTC) + timedelta(minutes=5)
-    await store.set("passed", passed)
-    await store.set("future", future)
+async def test_a_hit_reports_the_windows_state_after_it() -> None:
+    counters = MemoryCounters()
 
-    for index in range(rate_limits.PRUNE_EVERY - 3):
-        await store.set(f"filler-{index}", future)
-    assert await store.get("passed", default) == passed  # not pruned yet
-    await store.set("last", future)  # the PRUNE_EVERY-th write
+    first, other = await counters.hit((ITEM, "ann"), (RateLimit(10, WINDOW), "ann"))
 
-    assert await store.get("passed", default) == default
-    assert await store.get("future", default) == future
-    assert await store.get("last", default) == future
+    assert (first.allowed, first.limit, first.remaining) == (True, LIMIT, LIMIT - 1)
+    assert 55 <= first.reset_in <= 60
+    assert (other.limit, other.remaining) == (10, 9)
+
+
+async def test_passed_hits_are_swept_at_most_every_few_seconds_not_after_every_hit() -> None:
+    counters = MemoryCounters()
+    item = RateLimit(5, timedelta(seconds=1))
+    await counters.hit((item, "ann"))
+    sweep = counters.storage.timer
+    assert sweep is not None
+    await sweep
+    for _ in range(3):
+        await counters.hit((item, "bob"))
+    assert counters.storage.timer is sweep  # no new sweep so soon
+
+    await asyncio.sleep(1.1)
+    counters.storage._next_sweep = 0.0  # as if SWEEP_EVERY had passed
+    await counters.hit((item, "carl"))
+    assert counters.storage.timer is not sweep
+    await counters.storage.timer
+    assert set(counters.storage.events) == {"LIMITER/carl/5/1/second"}
+    assert rate_limits.SWEEP_EVERY >= 1

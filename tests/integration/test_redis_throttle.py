@@ -1,5 +1,5 @@
-"""The Redis-backed sign-in throttle and rate-limit store against a real Redis, and their
-fallback to this process's state when Redis is down or hangs."""
+"""The Redis-backed counters and the sign-in throttle on them, against a real Redis; and
+their fallback to this process's counts when Redis is down, stopped or hung."""
 
 from __future__ import annotations
 
@@ -8,50 +8,52 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TypeVar
 
 import pytest
 from redis import asyncio as aioredis
 
-from infrastructure.rate_limits import GuardedRedisStore, PruningMemoryStore
+from domain.ports import RateLimit
+from infrastructure.rate_limits import MemoryCounters, RedisCounters, item_for
 from infrastructure.redis_guard import RedisGuard, make_redis
-from infrastructure.throttle import MemoryLoginThrottle, RedisLoginThrottle
+from infrastructure.throttle import WindowLoginThrottle
 from tests.integration.conftest import REDIS_URL
+from tests.redis_server import ThrowawayRedis
 
 T = TypeVar("T")
 
-MAX_FAILURES = 3
+LIMIT = 3
 WINDOW = timedelta(minutes=1)
+ITEM = RateLimit(LIMIT, WINDOW)
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"
 
 
-def a_throttle(guard: RedisGuard) -> tuple[RedisLoginThrottle, MemoryLoginThrottle]:
-    """A Redis throttle and the in-process fallback it was given."""
-    fallback = MemoryLoginThrottle(max_failures=MAX_FAILURES, window=WINDOW)
-    throttle = RedisLoginThrottle(guard, fallback, max_failures=MAX_FAILURES, window=WINDOW)
-    return throttle, fallback
+def a_throttle(guard: RedisGuard) -> tuple[WindowLoginThrottle, MemoryCounters]:
+    """A throttle counting in Redis and the in-process counters it falls back to."""
+    fallback = MemoryCounters()
+    counters = RedisCounters(guard, fallback)
+    return WindowLoginThrottle(counters, limit=LIMIT, window=WINDOW), fallback
 
 
-async def fail(throttle: RedisLoginThrottle, key: str, times: int = MAX_FAILURES) -> None:
-    for _ in range(times):
-        await throttle.record_failure(key)
+def stored_key(key: str) -> str:
+    return f"{RedisCounters.PREFIX}:{item_for(ITEM).key_for(key)}"
 
 
 async def quickly(call: Awaitable[T]) -> T:
-    """The call's result; fails the test if it took a second or more."""
+    """The call's result; fails the test if it took two seconds or more."""
     started = time.monotonic()
     result = await call
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0
     return result
 
 
 @pytest.fixture
 async def key(redis_client: aioredis.Redis) -> AsyncIterator[str]:
-    """A key no other test uses; whatever the throttle or store wrote under it is deleted."""
+    """A key no other test uses; what the counters wrote under it is deleted."""
     name = f"test-{uuid.uuid4().hex}"
     yield name
-    await redis_client.delete(RedisLoginThrottle.PREFIX + name, GuardedRedisStore.PREFIX + name)
+    await redis_client.delete(stored_key(name))
 
 
 @pytest.fixture
@@ -62,60 +64,23 @@ async def dead_client() -> AsyncIterator[aioredis.Redis]:
     await client.aclose()
 
 
-async def test_the_throttle_locks_a_key_after_max_failures_for_about_the_window(
+async def test_the_throttle_refuses_a_key_after_limit_attempts_for_about_the_window(
     redis_client: aioredis.Redis, key: str
 ) -> None:
     throttle, fallback = a_throttle(RedisGuard(redis_client))
 
-    await fail(throttle, key, MAX_FAILURES - 1)
-    assert await throttle.retry_after(key) is None
-    await throttle.record_failure(key)
+    taken = [await throttle.reserve(key) for _ in range(LIMIT)]
+    wait = await throttle.reserve(key)
 
-    wait = await throttle.retry_after(key)
+    assert taken == [None] * LIMIT
     assert wait is not None
     assert WINDOW.total_seconds() - 5 <= wait <= WINDOW.total_seconds()
-    assert await redis_client.get(RedisLoginThrottle.PREFIX + key) == str(MAX_FAILURES)
-    assert await fallback.retry_after(key) is None  # counted in Redis, not here
+    assert await redis_client.llen(stored_key(key)) == LIMIT
+    assert 0 < await redis_client.ttl(stored_key(key)) <= WINDOW.total_seconds()
+    assert item_for(ITEM).key_for(key) not in fallback.storage.events  # counted in Redis, not here
 
 
-async def test_the_throttles_redis_key_expires_within_the_window(
-    redis_client: aioredis.Redis, key: str
-) -> None:
-    throttle, _ = a_throttle(RedisGuard(redis_client))
-
-    await throttle.record_failure(key)
-
-    ttl = await redis_client.ttl(RedisLoginThrottle.PREFIX + key)
-    assert 0 < ttl <= WINDOW.total_seconds()
-
-
-async def test_later_failures_do_not_push_the_windows_end_back(
-    redis_client: aioredis.Redis, key: str
-) -> None:
-    throttle, _ = a_throttle(RedisGuard(redis_client))
-    await throttle.record_failure(key)
-    await redis_client.expire(RedisLoginThrottle.PREFIX + key, 5)
-
-    await fail(throttle, key, MAX_FAILURES - 1)
-
-    assert 0 < await redis_client.ttl(RedisLoginThrottle.PREFIX + key) <= 5
-    assert await throttle.retry_after(key) in {1, 2, 3, 4, 5}
-
-
-async def test_reset_unlocks_the_key_and_removes_it_from_redis(
-    redis_client: aioredis.Redis, key: str
-) -> None:
-    throttle, _ = a_throttle(RedisGuard(redis_client))
-    await fail(throttle, key)
-    assert await throttle.retry_after(key) is not None
-
-    await throttle.reset(key)
-
-    assert await throttle.retry_after(key) is None
-    assert await redis_client.exists(RedisLoginThrottle.PREFIX + key) == 0
-
-
-async def test_two_workers_with_their_own_clients_share_the_count(
+async def test_reservations_at_once_from_two_workers_let_exactly_the_limit_through(
     redis_client: aioredis.Redis, key: str
 ) -> None:
     other_client = make_redis(REDIS_URL)
@@ -123,74 +88,71 @@ async def test_two_workers_with_their_own_clients_share_the_count(
         first, _ = a_throttle(RedisGuard(redis_client))
         second, _ = a_throttle(RedisGuard(other_client))
 
-        await fail(first, key, MAX_FAILURES - 1)
-        assert await second.retry_after(key) is None
-        await second.record_failure(key)
+        waits = await asyncio.gather(
+            *(worker.reserve(key) for _ in range(20) for worker in (first, second))
+        )
 
-        assert await first.retry_after(key) is not None
-        assert await second.retry_after(key) is not None
+        assert waits.count(None) == LIMIT
+        assert await first.reserve(key) is not None
+        assert await second.reserve(key) is not None
     finally:
         await other_client.aclose()
 
 
-async def test_the_store_writes_a_key_with_an_expiry_and_reads_the_time_back_in_utc(
+async def test_reset_forgets_the_attempts_and_removes_the_key(
     redis_client: aioredis.Redis, key: str
 ) -> None:
-    store = GuardedRedisStore(RedisGuard(redis_client), PruningMemoryStore())
-    tat = datetime.now(UTC) + timedelta(seconds=30)
-    default = datetime(2000, 1, 1, tzinfo=UTC)
+    throttle, _ = a_throttle(RedisGuard(redis_client))
+    for _ in range(LIMIT):
+        await throttle.reserve(key)
 
-    await store.set(key, tat)
+    await throttle.reset(key)
 
-    pttl = await redis_client.pttl(GuardedRedisStore.PREFIX + key)
-    assert 0 < pttl <= 30_000
-    read = await store.get(key, default)
-    assert read.tzinfo == UTC
-    assert abs(read - tat) <= timedelta(microseconds=1)
+    assert await redis_client.exists(stored_key(key)) == 0
+    assert await throttle.reserve(key) is None
 
 
-async def test_the_store_gives_the_default_for_an_unknown_key(
+async def test_a_released_hit_is_given_back(redis_client: aioredis.Redis, key: str) -> None:
+    counters = RedisCounters(RedisGuard(redis_client), MemoryCounters())
+    for _ in range(LIMIT):
+        await counters.hit((ITEM, key))
+
+    await counters.release(ITEM, key)
+
+    (window,) = await counters.hit((ITEM, key))
+    assert window.allowed
+    assert window.remaining == 0
+
+
+async def test_a_hit_reports_the_windows_state_in_the_same_round_trip(
     redis_client: aioredis.Redis, key: str
 ) -> None:
-    store = GuardedRedisStore(RedisGuard(redis_client), PruningMemoryStore())
-    default = datetime(2000, 1, 1, tzinfo=UTC)
+    counters = RedisCounters(RedisGuard(redis_client), MemoryCounters())
+    other = RateLimit(10, WINDOW)
+    try:
+        first, second = await counters.hit((ITEM, key), (other, key))
+        assert (first.allowed, first.limit, first.remaining) == (True, LIMIT, LIMIT - 1)
+        assert 55 <= first.reset_in <= 60
+        assert (second.limit, second.remaining) == (10, 9)
+    finally:
+        await redis_client.delete(f"{RedisCounters.PREFIX}:{item_for(other).key_for(key)}")
 
-    assert await store.get(key, default) == default
 
-
-async def test_with_redis_down_every_throttle_call_falls_back_quickly_and_still_counts(
+async def test_with_redis_down_every_call_falls_back_quickly_and_still_counts(
     dead_client: aioredis.Redis,
 ) -> None:
     # No cool-off: every call tries Redis first, so each one's own fallback path runs.
     throttle, fallback = a_throttle(RedisGuard(dead_client, cool_off=0.0))
     key = f"test-{uuid.uuid4().hex}"
 
-    for _ in range(MAX_FAILURES - 1):
-        await quickly(throttle.record_failure(key))
-        assert await quickly(throttle.retry_after(key)) is None
-    await quickly(throttle.record_failure(key))
+    waits = [await quickly(throttle.reserve(key)) for _ in range(LIMIT + 1)]
 
-    wait = await quickly(throttle.retry_after(key))
-    assert wait is not None
-    assert 0 < wait <= WINDOW.total_seconds()
-    assert await fallback.retry_after(key) == wait
+    assert waits[:LIMIT] == [None] * LIMIT
+    assert waits[-1] is not None
+    assert 0 < waits[-1] <= WINDOW.total_seconds()
+    assert not (await fallback.hit((ITEM, key)))[0].allowed
     await quickly(throttle.reset(key))
-    assert await quickly(throttle.retry_after(key)) is None
-
-
-async def test_with_redis_down_every_store_call_falls_back_quickly(
-    dead_client: aioredis.Redis,
-) -> None:
-    fallback = PruningMemoryStore()
-    store = GuardedRedisStore(RedisGuard(dead_client, cool_off=0.0), fallback)
-    tat = datetime.now(UTC) + timedelta(seconds=30)
-    default = datetime(2000, 1, 1, tzinfo=UTC)
-
-    assert await quickly(store.get("k", default)) == default
-    await quickly(store.set("k", tat))
-
-    assert await quickly(store.get("k", default)) == tat
-    assert await fallback.get("k", default) == tat
+    assert await quickly(throttle.reserve(key)) is None
 
 
 async def test_a_redis_that_never_answers_costs_one_short_timeout() -> None:
@@ -204,9 +166,9 @@ async def test_a_redis_that_never_answers_costs_one_short_timeout() -> None:
     try:
         throttle, _ = a_throttle(RedisGuard(client))
         key = f"test-{uuid.uuid4().hex}"
-        for _ in range(MAX_FAILURES):
-            await quickly(throttle.record_failure(key))
-        assert await quickly(throttle.retry_after(key)) is not None
+        for _ in range(LIMIT):
+            assert await quickly(throttle.reserve(key)) is None
+        assert await quickly(throttle.reserve(key)) is not None
     finally:
         await client.aclose()
         server.close()
@@ -241,3 +203,54 @@ async def test_the_guard_trips_once_then_skips_redis_until_the_cool_off_has_pass
     assert attempts == ["redis", "redis"]
     warnings = [record for record in caplog.records if record.name == "infrastructure.redis_guard"]
     assert len(warnings) == 1
+
+
+async def test_a_fresh_redis_without_the_scripts_still_counts_atomically(
+    own_redis: ThrowawayRedis,
+) -> None:
+    client = make_redis(own_redis.url)
+    try:
+        throttle, fallback = a_throttle(RedisGuard(client))
+        waits = await asyncio.gather(*(throttle.reserve("ann") for _ in range(20)))
+        assert waits.count(None) == LIMIT
+        assert await client.llen(stored_key("ann")) == LIMIT
+        assert fallback.storage.events == {}
+    finally:
+        await client.aclose()
+
+
+async def test_a_stopped_redis_falls_back_to_this_processs_counts_and_back_again(
+    own_redis: ThrowawayRedis,
+) -> None:
+    client = make_redis(own_redis.url)
+    try:
+        throttle, fallback = a_throttle(RedisGuard(client, cool_off=0.0))
+        assert await throttle.reserve("ann") is None
+        own_redis.stop()
+
+        waits = [await quickly(throttle.reserve("bob")) for _ in range(LIMIT + 1)]
+        assert waits.count(None) == LIMIT
+        assert not (await fallback.hit((ITEM, "bob")))[0].allowed
+
+        own_redis.start()  # empty: nothing saved
+        assert await quickly(throttle.reserve("bob")) is None
+        assert await client.llen(stored_key("bob")) == 1
+    finally:
+        await client.aclose()
+
+
+async def test_a_paused_redis_costs_a_short_timeout_then_counts_here(
+    own_redis: ThrowawayRedis,
+) -> None:
+    client = make_redis(own_redis.url)
+    try:
+        throttle, _ = a_throttle(RedisGuard(client))
+        assert await throttle.reserve("ann") is None
+        own_redis.pause()
+
+        waits = await quickly(asyncio.gather(*(throttle.reserve("bob") for _ in range(10))))
+        assert waits.count(None) == LIMIT
+        own_redis.resume()
+    finally:
+        own_redis.resume()
+        await client.aclose()

@@ -74,6 +74,7 @@ async def app(web_database: str, instance_path: Path) -> AsyncIterator[Quart]:
         REQUEST_IP_LIMIT=100_000,
         SIGNIN_IP_LIMIT=100_000,
         REGISTER_IP_LIMIT=100_000,
+        REGISTER_ATTEMPT_LIMIT=100_000,
         RESET_IP_LIMIT=100_000,
         SIGNIN_FAILURE_LIMIT=1_000,
     )
@@ -201,6 +202,7 @@ def make_app(web_database: str, tmp_path: Path) -> AppMaker:
             "REQUEST_IP_LIMIT": 10_000,
             "SIGNIN_IP_LIMIT": 10_000,
             "REGISTER_IP_LIMIT": 10_000,
+            "REGISTER_ATTEMPT_LIMIT": 10_000,
         } | overrides
         app = with_test_address(create_app(load_settings(**settings)))
         async with app.test_app():

@@ -65,6 +65,7 @@ def api_app(web_database: str, tmp_path: Path) -> Iterator[Quart]:
         REQUEST_IP_LIMIT=HIGH,
         SIGNIN_IP_LIMIT=HIGH,
         REGISTER_IP_LIMIT=HIGH,
+        REGISTER_ATTEMPT_LIMIT=HIGH,
         RESET_IP_LIMIT=HIGH,
         RESET_ADDRESS_LIMIT=HIGH,
         SIGNIN_FAILURE_LIMIT=HIGH,

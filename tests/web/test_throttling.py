@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from quart import Response
+from quart import Quart, Response, request
 from quart.testing import QuartClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.tables import audit_events
-from tests.web.conftest import Account, AppMaker, csrf_token
+from tests.conftest import unique_name
+from tests.web.conftest import PASSWORD, Account, AppMaker, csrf_token
 from web.throttling import EXEMPT
 
 
@@ -63,17 +64,45 @@ async def test_a_successful_sign_in_clears_earlier_failures(
         assert (await attempt(client, account.user.username, account.password)).status_code == 303
 
 
-async def test_registrations_are_limited_per_address(make_app: AppMaker) -> None:
+async def register(client: QuartClient, name: str, password: str = PASSWORD) -> int:
+    token = await csrf_token(client, "/register/")
+    form = {"username": name, "email": f"{name}@example.com", "password": password}
+    response = await client.post(
+        "/register/", form={**form, "confirm": password, "csrf_token": token}
+    )
+    return response.status_code
+
+
+async def test_registrations_count_accounts_made_not_forms_sent_back_with_errors(
+    make_app: AppMaker,
+) -> None:
     async with make_app(REGISTER_IP_LIMIT=2) as app:
         client = app.test_client()
-        statuses = []
-        for _ in range(3):
-            token = await csrf_token(client, "/register/")
-            response = await client.post("/register/", form={"csrf_token": token})
-            statuses.append(response.status_code)
+        typos = [await register(client, unique_name("typo"), "short") for _ in range(5)]
+        made = [await register(client, unique_name("new")) for _ in range(3)]
         form_page = await client.get("/register/")
-    assert statuses == [422, 422, 429]
+    assert typos == [422] * 5
+    assert made == [303, 303, 429]
     assert form_page.status_code == 200
+
+
+async def test_a_registration_that_fails_gives_its_place_back(
+    make_app: AppMaker, account: Account
+) -> None:
+    async with make_app(REGISTER_IP_LIMIT=1) as app:
+        client = app.test_client()
+        taken = await register(client, account.user.username)
+        made = await register(client, unique_name("new"))
+    assert (taken, made) == (422, 303)
+
+
+async def test_registration_attempts_have_a_limit_of_their_own_per_minute(
+    make_app: AppMaker,
+) -> None:
+    async with make_app(REGISTER_ATTEMPT_LIMIT=3) as app:
+        client = app.test_client()
+        statuses = [await register(client, unique_name("typo"), "short") for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
 
 
 async def test_a_spoofed_x_forwarded_for_is_ignored_by_default(make_app: AppMaker) -> None:
@@ -100,23 +129,56 @@ async def test_with_a_trusted_proxy_each_forwarded_address_has_its_own_limit(
     assert other.status_code == 400
 
 
+async def unlimited_routes(app: Quart) -> set[str]:
+    """GET routes that still answer after their limit of 2 is spent, unless exempt."""
+    paths = {
+        rule.rule: rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or set()) and "<" not in rule.rule
+    }
+    assert set(paths.values()) >= {"public.home", "users.members", "health.alive"}
+    unlimited = set()
+    for path, endpoint in paths.items():
+        client = app.test_client()
+        statuses = [(await client.get(path)).status_code for _ in range(3)]
+        if endpoint in EXEMPT:
+            assert 429 not in statuses, path
+        elif statuses[-1] != 429:
+            unlimited.add(path)
+    return unlimited
+
+
 async def test_every_route_is_rate_limited_unless_listed_as_exempt(make_app: AppMaker) -> None:
     async with make_app(REQUEST_IP_LIMIT=2) as app:
-        paths = {
-            rule.rule: rule.endpoint
-            for rule in app.url_map.iter_rules()
-            if "GET" in (rule.methods or set()) and "<" not in rule.rule
-        }
-        assert set(paths.values()) >= {"public.home", "users.members", "health.alive"}
-        for path, endpoint in paths.items():
-            client = app.test_client()
-            statuses = [(await client.get(path)).status_code for _ in range(3)]
-            if endpoint in EXEMPT:
-                assert 429 not in statuses, path
-            else:
-                assert statuses[-1] == 429, path
+        assert await unlimited_routes(app) == set()
         static = await app.test_client().get("/static/css/style.css")
-        assert static.status_code == 200
+    assert static.status_code == 200
+
+
+async def test_the_route_check_finds_a_route_answered_before_its_limit(
+    make_app: AppMaker,
+) -> None:
+    async def answer_early() -> str | None:
+        return "planted" if request.path == "/planted/" else None
+
+    async with make_app(REQUEST_IP_LIMIT=2) as app:
+        app.add_url_rule("/planted/", "planted", answer_early)
+        app.before_request_funcs.setdefault(None, []).insert(0, answer_early)
+        assert await unlimited_routes(app) == {"/planted/"}
+
+
+async def test_a_limited_response_says_where_its_tightest_limit_stands(
+    make_app: AppMaker,
+) -> None:
+    async with make_app(REQUEST_IP_LIMIT=5, SIGNIN_IP_LIMIT=2) as app:
+        client = app.test_client()
+        page = await client.get("/about/")
+        first = await attempt(client, "nobody", "wrong password")
+        missing = await client.get("/no/such/page")
+    assert (page.headers["RateLimit-Limit"], page.headers["RateLimit-Remaining"]) == ("5", "4")
+    assert 0 < int(page.headers["RateLimit-Reset"]) <= 60
+    assert (first.headers["RateLimit-Limit"], first.headers["RateLimit-Remaining"]) == ("2", "1")
+    assert "RateLimit-Limit" not in missing.headers
 
 
 async def test_production_adds_hsts_and_secure_cookies(

@@ -10,7 +10,7 @@ from domain import errors
 from web import auth, forms
 from web.client import client
 from web.runtime import services
-from web.throttling import limited
+from web.throttling import limited, reserved
 from web.urls import safe_next
 
 blueprint = Blueprint("public", __name__)
@@ -60,7 +60,7 @@ async def register_form() -> ResponseReturnValue:
 
 
 @blueprint.post("/register/")
-@limited("register")
+@limited("register_attempt")
 async def register() -> ResponseReturnValue:
     values, problems = await forms.read_form(REGISTER_FIELDS)
     cmd, invalid = forms.build(RegisterUser, {k: values[k] for k in REGISTER_FIELDS[:3]})
@@ -71,7 +71,8 @@ async def register() -> ResponseReturnValue:
         problems["confirm"] = "The passwords do not match."
     if cmd is not None and not problems:
         try:
-            await services().register(cmd)
+            async with reserved("register"):  # counts only the accounts made
+                await services().register(cmd)
         except (errors.ValidationFailed, errors.Conflict) as error:
             problems = forms.field_error(error)
         else:

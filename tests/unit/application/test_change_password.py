@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from application.commands import ChangePassword
 from application.results import UserDetail
 from application.services import Services
 from domain import errors, events
-from tests.fakes import FakeClock, FakeState, RecordingBus
+from tests.fakes import FakeClock, FakePasswordHasher, FakeState, RecordingBus
 from tests.unit.application.helpers import (
     CLIENT,
     NEW_PASSWORD,
@@ -148,6 +149,30 @@ async def test_wrong_current_passwords_count_toward_the_sign_in_throttle(
     assert state.users[alice.id].password_hash == stored_hash
     with pytest.raises(errors.TooManyAttempts):
         await services.sign_in(credentials("alice", PASSWORD))
+
+
+async def test_wrong_current_passwords_sent_at_once_check_at_most_the_limits_worth(
+    services: Services, hasher: FakePasswordHasher, alice: UserDetail
+) -> None:
+    work_before = hasher.work_done
+    outcomes = await asyncio.gather(
+        *(services.change_password(change(alice.id, current=f"guess {n}")) for n in range(40)),
+        return_exceptions=True,
+    )
+    assert hasher.work_done - work_before == LIMIT
+    assert sum(isinstance(o, errors.TooManyAttempts) for o in outcomes) == 40 - LIMIT
+
+
+async def test_the_right_current_password_forgets_earlier_wrong_ones(
+    services: Services, alice: UserDetail
+) -> None:
+    for _ in range(LIMIT - 1):
+        with pytest.raises(errors.InvalidCredentials):
+            await services.change_password(change(alice.id, current=WRONG))
+    await services.change_password(change(alice.id, new="a brand new passphrase"))
+    for _ in range(LIMIT):
+        with pytest.raises(errors.InvalidCredentials):
+            await services.sign_in(credentials("alice", WRONG))
 
 
 async def test_a_new_password_equal_to_the_current_one_is_refused(

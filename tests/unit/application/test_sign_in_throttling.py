@@ -1,6 +1,9 @@
-"""Failed sign-ins are counted per login; past the limit, sign-in is refused unchecked."""
+"""Sign-in attempts are counted per login before the password is checked; past the
+limit, sign-in is refused unchecked, however many attempts arrive at once."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
@@ -15,7 +18,7 @@ LIMIT = 5
 @pytest.fixture
 def throttle(services: Services) -> FakeLoginThrottle:
     assert isinstance(services.throttle, FakeLoginThrottle)
-    assert (services.throttle.max_failures, services.throttle.wait) == (LIMIT, 900)
+    assert (services.throttle.limit, services.throttle.wait) == (LIMIT, 900)
     return services.throttle
 
 
@@ -107,3 +110,25 @@ async def test_a_throttled_attempt_is_published_and_audited_with_the_clients_ip(
     entry = state.audit[-1]
     assert (entry.event_type, entry.user_id, entry.ip) == ("SignInThrottled", None, CLIENT.ip)
     assert entry.details == {"login": "Alice", "retry_after": "900"}
+
+
+@pytest.mark.parametrize("login", ["alice", "nobody"], ids=["existing-account", "unknown-login"])
+async def test_forty_attempts_at_once_check_at_most_the_limits_worth_of_passwords(
+    services: Services,
+    hasher: FakePasswordHasher,
+    throttle: FakeLoginThrottle,
+    sign_up: SignUp,
+    login: str,
+) -> None:
+    await sign_up("alice")
+    work_before = hasher.work_done
+    attempts = [credentials(login, f"guess {n}") for n in range(39)]
+    attempts.append(credentials(login, PASSWORD))
+
+    outcomes = await asyncio.gather(
+        *(services.sign_in(each) for each in reversed(attempts)), return_exceptions=True
+    )
+
+    refused = [o for o in outcomes if isinstance(o, errors.TooManyAttempts)]
+    assert hasher.work_done - work_before == LIMIT
+    assert len(refused) == len(attempts) - LIMIT

@@ -37,7 +37,7 @@ from web.blueprints.api.schemas import (
 )
 from web.client import client
 from web.runtime import services
-from web.throttling import limited
+from web.throttling import limited, reserved
 
 SIGNED_IN: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}]
 
@@ -57,13 +57,14 @@ async def csrf_token() -> CsrfToken:
 
 
 @blueprint.post("/users")
-@limited("register")
+@limited("register_attempt")
 @validate_request(RegisterUser)
 @validate_response(UserDetail, 201)
 @problems(400, 409, 413, 415, 422, 429)
 async def register(data: RegisterUser) -> tuple[UserDetail, int, dict[str, str]]:
     """Register an account."""
-    user = await services().register(data)
+    async with reserved("register"):  # counts only the accounts made
+        user = await services().register(data)
     return user, 201, {"Location": url_for("api.member", user_id=user.id)}
 
 

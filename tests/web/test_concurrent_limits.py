@@ -1,0 +1,117 @@
+"""Limits and locks hold however many requests arrive at once: real parallel requests at
+the app, counted in this process and in a real Redis alike."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import pytest
+from quart import Quart, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infrastructure.db.tables import audit_events
+from tests.conftest import unique_name
+from tests.web.conftest import PASSWORD, Account, AppMaker
+from tests.web.test_shared_limits import (
+    REDIS_REQUIRED,
+    REDIS_URL,
+    fresh_address,
+    redis_reachable,
+)
+
+Store = Callable[..., AbstractAsyncContextManager[Quart]]
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest, make_app: AppMaker) -> Store:
+    """Apps counting in this process, or in Redis (one instance each)."""
+    extra: dict[str, object] = {"TRUSTED_PROXY_HOPS": 1}
+    if request.param == "redis":
+        extra["REDIS_URL"] = request.getfixturevalue("redis_url")
+
+    @asynccontextmanager
+    async def make(**settings: object) -> AsyncIterator[Quart]:
+        async with make_app(**extra, **settings) as app:
+            yield app
+
+    return make
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not redis_reachable():
+        if REDIS_REQUIRED:
+            pytest.fail(f"Redis is not reachable at {REDIS_URL} (GATEHOUSE_REQUIRE_REDIS=1)")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+async def at_once(app: Quart, method: str, path: str, bodies: list[Any]) -> list[Response]:
+    """One request per body, all sent together from one fresh address."""
+    client, address = app.test_client(), {"X-Forwarded-For": fresh_address()}
+    calls = [client.open(path, method=method, json=body, headers=address) for body in bodies]
+    return await asyncio.gather(*calls)
+
+
+def statuses(responses: list[Response]) -> dict[int, int]:
+    return dict(Counter(response.status_code for response in responses))
+
+
+async def failed_sign_ins(engine: AsyncEngine, logins: set[str]) -> int:
+    query = select(audit_events.c.details).where(audit_events.c.event_type == "LoginFailed")
+    async with engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    return sum(row.details["login"] in logins for row in rows)
+
+
+async def test_forty_sign_ins_at_once_for_one_account_check_five_passwords(
+    store: Store, account: Account, web_engine: AsyncEngine
+) -> None:
+    name = account.user.username
+    guesses = [{"login": name, "password": f"guess number {n}"} for n in range(39)]
+    async with store(SIGNIN_FAILURE_LIMIT=5) as app:
+        responses = await at_once(
+            app, "POST", "/api/v1/sessions", [{"login": name, "password": PASSWORD}, *guesses]
+        )
+    checked = await failed_sign_ins(web_engine, {name}) + statuses(responses).get(201, 0)
+    assert checked == 5
+    assert statuses(responses).get(429) == 35
+    assert all(int(r.headers["Retry-After"]) > 0 for r in responses if r.status_code == 429)
+
+
+async def test_requests_at_once_from_one_address_get_exactly_the_limit(store: Store) -> None:
+    # 90 at once, not 200: redis-py's pool gives a process at most 100 connections.
+    async with store(REQUEST_IP_LIMIT=30) as app:
+        responses = await at_once(app, "GET", "/about/", [None] * 90)
+    assert statuses(responses) == {200: 30, 429: 60}
+    refused = next(r for r in responses if r.status_code == 429)
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["RateLimit-Remaining"] == "0"
+
+
+async def test_sign_ins_at_once_from_one_address_hash_at_most_the_limit(
+    store: Store, web_engine: AsyncEngine
+) -> None:
+    logins = {unique_name("nobody") for _ in range(30)}
+    async with store(SIGNIN_IP_LIMIT=20) as app:
+        bodies = [{"login": login, "password": "wrong password"} for login in logins]
+        responses = await at_once(app, "POST", "/api/v1/sessions", bodies)
+    assert statuses(responses) == {400: 20, 429: 10}
+    assert await failed_sign_ins(web_engine, logins) == 20
+
+
+async def test_registrations_at_once_from_one_address_make_exactly_the_limit(
+    store: Store,
+) -> None:
+    names = [unique_name("new") for _ in range(12)]
+    bodies = [
+        {"username": name, "email": f"{name}@example.com", "password": PASSWORD} for name in names
+    ]
+    async with store(REGISTER_IP_LIMIT=3) as app:
+        responses = await at_once(app, "POST", "/api/v1/users", bodies)
+    assert statuses(responses) == {201: 3, 429: 9}
