@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from application.event_bus import EventBus
 from infrastructure.db import migrations
 from infrastructure.db.engine import make_engine
-from infrastructure.db.tables import audit_events, roles, sessions, user_roles, users
+from infrastructure.db.tables import (
+    audit_events,
+    cache_outbox,
+    roles,
+    sessions,
+    user_roles,
+    users,
+)
 from web import assets
 
 POSTGRES_URL = os.environ.get(
@@ -81,9 +88,10 @@ async def throwaway_postgres(prefix: str, options: str = "") -> AsyncIterator[st
 
 
 async def empty_tables(engine: AsyncEngine) -> None:
-    """Remove every session, audit entry, user and role but the built-in one."""
+    """Remove every session, audit entry, outbox message, user and role but the built-in one."""
     async with engine.begin() as connection:
         await connection.execute(delete(audit_events))
+        await connection.execute(delete(cache_outbox))
         await connection.execute(delete(sessions))
         await connection.execute(delete(user_roles))
         await connection.execute(delete(users))

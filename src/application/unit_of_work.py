@@ -7,6 +7,7 @@ from types import TracebackType
 from uuid import UUID
 
 from application.event_bus import EventBus
+from application.outbox import Outbox, invalidation_for
 from domain import events
 from domain.audit import AuditEntry
 from domain.repositories import AuditLog, RoleRepository, SessionRepository, UserRepository
@@ -26,6 +27,7 @@ class UnitOfWork(abc.ABC):
     roles: RoleRepository
     sessions: SessionRepository
     audit: AuditLog
+    outbox: Outbox
 
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
@@ -58,12 +60,15 @@ class UnitOfWork(abc.ABC):
         self._loose_events.append(event)
 
     async def commit(self) -> None:
-        """Write the changes and their audit entries in one transaction; the events are
-        published when the block is left."""
+        """Write the changes, their audit entries and the cache invalidations they call
+        for (the outbox) in one transaction; the events are published when the block is
+        left."""
         collected = self._collect_events()
         for event in collected:
             by = self.actor_name if self.actor_id is None else None
             self.audit.add(AuditEntry.of(event, actor_id=self.actor_id, ip=self.client_ip, by=by))
+            if (invalidation := invalidation_for(event)) is not None:
+                self.outbox.add(invalidation)
         await self._commit()
         self._committed.extend(collected)
 

@@ -101,6 +101,7 @@ def register_services(
     @app.before_serving
     async def start() -> None:
         runtime.append(build_runtime(settings))
+        await runtime[0].start()
         app.extensions[SERVICES] = runtime[0].services
         store.store = runtime[0].rate_limit_store
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
-
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.event_bus import EventBus
