@@ -21,12 +21,20 @@ def draining() -> bool:
 
 async def drained(app: Quart, seconds: float) -> None:
     """hypercorn's shutdown trigger: return (so hypercorn stops accepting and finishes
-    what is in flight) ``seconds`` after SIGTERM or SIGINT, failing ``/readyz`` meanwhile."""
-    stop = asyncio.Event()
+    what is in flight) ``seconds`` after SIGTERM, failing ``/readyz`` meanwhile; at
+    once on SIGINT (Ctrl-C at a terminal), or on a second signal."""
+    received: asyncio.Queue[signal.Signals] = asyncio.Queue()
     loop = asyncio.get_running_loop()
     for each in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(each, stop.set)
-    await stop.wait()
+        loop.add_signal_handler(each, received.put_nowait, each)
+    if await received.get() == signal.SIGINT or seconds <= 0:
+        return
     app.extensions[DRAINING] = True
-    logger.info("Stopping: /readyz fails for %s s, then in-flight requests finish", seconds)
-    await asyncio.sleep(seconds)
+    logger.info(
+        "SIGTERM: /readyz fails for %s s while serving, then in-flight requests finish", seconds
+    )
+    try:
+        async with asyncio.timeout(seconds):
+            await received.get()
+    except TimeoutError:
+        return
