@@ -6,6 +6,9 @@ with the revoked token, counting what still got through."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
@@ -31,6 +34,7 @@ LOCAL_TTL = 30
 # Not a speed target: the relay's poll and a retry or two, on a loaded machine.
 BOUND = 4.0
 POLL_FOR = 15.0
+GATEHOUSE = str(Path(sys.executable).with_name("gatehouse"))
 
 
 @dataclass
@@ -194,3 +198,25 @@ async def test_with_redis_paused_the_revoked_token_is_refused_and_stays_refused(
         await asyncio.to_thread(server.resume)
     assert await outbox_drained(processes.revoking)
     assert (await still_served(processes))[0] == 0
+
+
+async def test_a_deactivation_from_the_command_line_reaches_a_server_it_cannot_tell(
+    stack: AsyncExitStack, web_database: str, tmp_path: Path, server: RedisServer
+) -> None:
+    """`gatehouse users deactivate` run where Redis cannot be reached: its own
+    invalidation is lost, the servers' relays deliver the one it left in the outbox."""
+    processes = await two_processes(stack, web_database, tmp_path, server)
+    me = await processes.other.test_client().get("/api/v1/users/me", headers=processes.headers)
+    env = {
+        **os.environ,
+        "GATEHOUSE_ENV": "test",
+        "DATABASE_URL": web_database,
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "SECRET_KEY": "s" * 40,
+        "INSTANCE_PATH": str(tmp_path),
+    }
+    command = [GATEHOUSE, "users", "deactivate", (await me.get_json())["username"]]
+    done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    served, window = await still_served(processes)
+    assert window < BOUND, f"the deactivated account got {served} answers over {window:.1f} s"
