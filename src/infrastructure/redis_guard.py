@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 CALL_TIMEOUT = 0.5  # seconds a Redis call may take before we give up on it
 COOL_OFF = 30.0  # seconds to serve from the fallback before trying Redis again
 HEALTH_CHECK = 5  # seconds a pooled connection may idle before it is pinged on use
+PROBE_EVERY = 1.0  # seconds between background pings while cooling off
 
 
 def make_redis(url: str) -> aioredis.Redis:
@@ -56,7 +57,9 @@ class RedisGuard:
     After a failure Redis is left alone for ``cool_off`` seconds, so an outage costs
     one short timeout, not one per request. Only a call begun after the guard last
     tripped can trip it again: the calls already in flight when Redis went away fail
-    too, and must not each push the next attempt back.
+    too, and must not each push the next attempt back. While cooling off, a
+    background ping once a second ends the cool-off as soon as Redis answers again, so
+    no request pays for finding it back.
     """
 
     def __init__(
@@ -71,6 +74,7 @@ class RedisGuard:
         self._monotonic = monotonic
         self._down_until = 0.0
         self._tripped_at = float("-inf")
+        self._probe: asyncio.Task[None] | None = None
 
     @property
     def available(self) -> bool:
@@ -97,6 +101,31 @@ class RedisGuard:
         self._tripped_at = self._monotonic()
         self._down_until = self._tripped_at + self._cool_off
         await self._empty_pool()
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(self._watch(self._tripped_at))
+
+    async def _watch(self, tripped_at: float) -> None:
+        """Ping until Redis answers (then it is used again) or the cool-off is over."""
+        for _ in range(max(1, int(self._cool_off / PROBE_EVERY))):
+            await asyncio.sleep(PROBE_EVERY)
+            if self._tripped_at != tripped_at or self.available:
+                return
+            try:
+                async with asyncio.timeout(CALL_TIMEOUT * 2):
+                    await self.client.ping()
+            except (RedisError, OSError, TimeoutError):
+                continue
+            if self._tripped_at == tripped_at:
+                self._down_until = self._monotonic()
+                logger.info("Redis answers again")
+            return
+
+    async def close(self) -> None:
+        """Stop the background ping, if any."""
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            probe.cancel()
+            await asyncio.gather(probe, return_exceptions=True)
 
     async def _empty_pool(self) -> None:
         """Close the idle pooled connections: after an outage they are all dead."""

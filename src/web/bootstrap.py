@@ -42,6 +42,7 @@ class Runtime:
     engine: AsyncEngine
     relay: Relay
     redis: aioredis.Redis | None = None
+    guard: RedisGuard | None = None
     hashing: HashingPool | None = None
 
     async def start(self) -> None:
@@ -54,6 +55,8 @@ class Runtime:
         await self.relay.stop()
         await self.services.bus.drain()
         await self.engine.dispose()
+        if self.guard is not None:
+            await self.guard.close()
         if self.redis is not None:
             await self.redis.aclose()
         if self.hashing is not None:
@@ -113,6 +116,7 @@ def build_runtime(settings: Settings) -> Runtime:
         engine=engine,
         relay=Relay(SqlAlchemyPendingInvalidations(engine), services.cache.deliver),
         redis=redis,
+        guard=guard,
         hashing=hasher.pool,
     )
 

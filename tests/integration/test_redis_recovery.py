@@ -1,5 +1,5 @@
-"""After Redis restarts, the guard is back on it at its first try after the cool-off,
-whatever number of dead connections the pool still held (a throw-away redis-server)."""
+"""After Redis restarts, the guard is back on it within a couple of seconds, whatever
+number of dead connections the pool still held (a throw-away redis-server)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 from infrastructure.redis_guard import RedisGuard, make_redis
 from tests.redis_server import RedisServer, throwaway_redis
 
-COOL_OFF = 1.0
 WORKERS = 16
-# Not a speed target: the first try after the cool-off, with room for a loaded machine.
-BACK_WITHIN = COOL_OFF + 3.0
+# Not a speed target: the background ping's second, with room for a loaded machine;
+# the cool-off (30 s) is what it would take without that ping.
+BACK_WITHIN = 5.0
 
 
 async def test_calls_in_flight_when_redis_went_away_do_not_push_the_next_try_back(
@@ -66,7 +66,7 @@ async def test_after_a_restart_the_guard_is_back_on_redis_at_its_first_try(
     server: RedisServer,
 ) -> None:
     client = make_redis(server.url)
-    guard = RedisGuard(client, cool_off=COOL_OFF)
+    guard = RedisGuard(client)
     answered_by: list[tuple[float, str]] = []
     stop = asyncio.Event()
 
@@ -86,15 +86,14 @@ async def test_after_a_restart_the_guard_is_back_on_redis_at_its_first_try(
     try:
         await asyncio.sleep(0.5)  # every worker holds a pooled connection
         await asyncio.to_thread(server.stop)
-        await asyncio.sleep(COOL_OFF * 2.5)  # tries during the outage fail
+        await asyncio.sleep(3)  # pings during the outage fail
         await asyncio.to_thread(server.start)
         back_at = time.monotonic()
-        while time.monotonic() - back_at < BACK_WITHIN + 30:
+        while time.monotonic() - back_at < BACK_WITHIN:
             if any(at > back_at and by == "redis" for at, by in answered_by):
                 break
             await asyncio.sleep(0.05)
-        first = min(at for at, by in answered_by if at > back_at and by == "redis")
-        assert first - back_at < BACK_WITHIN
+        assert any(at > back_at and by == "redis" for at, by in answered_by)
     finally:
         stop.set()
         await asyncio.gather(*workers)

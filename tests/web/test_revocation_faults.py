@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.services import Services
+from infrastructure.db import migrations
 from infrastructure.db.tables import cache_outbox
 from tests.integration.test_cache import CuttableProxy
 from tests.redis_server import RedisServer, throwaway_redis
@@ -51,6 +52,15 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
         yield started
 
 
+@pytest.fixture(scope="module")
+async def fault_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database of these tests' own: the relay of an app elsewhere in the session
+    (with no Redis) would otherwise take the outbox's messages to its own memory."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('faults') / 'faults.db'}"
+    await asyncio.to_thread(migrations.upgrade, url)
+    return url
+
+
 @pytest.fixture
 async def stack() -> AsyncIterator[AsyncExitStack]:
     async with AsyncExitStack() as opened:
@@ -59,7 +69,7 @@ async def stack() -> AsyncIterator[AsyncExitStack]:
 
 async def two_processes(
     stack: AsyncExitStack,
-    web_database: str,
+    fault_database: str,
     tmp_path: Path,
     server: RedisServer,
     revoking_url: str | None = None,
@@ -71,7 +81,7 @@ async def two_processes(
         "REQUEST_IP_LIMIT": 1_000_000,
     }
     (revoking,) = await apps(
-        stack, 1, web_database, tmp_path, REDIS_URL=revoking_url or server.url, **settings
+        stack, 1, fault_database, tmp_path, REDIS_URL=revoking_url or server.url, **settings
     )
     account = await new_account(revoking.extensions[SERVICES])
     address = {"X-Forwarded-For": fresh_address()}
@@ -86,7 +96,7 @@ async def two_processes(
         await revoking.test_client().get("/api/v1/users/me", headers=headers)
     ).status_code == 200
     revoking_clients = await asyncio.to_thread(server.client_ids)
-    (other,) = await apps(stack, 1, web_database, tmp_path, REDIS_URL=server.url, **settings)
+    (other,) = await apps(stack, 1, fault_database, tmp_path, REDIS_URL=server.url, **settings)
     await asyncio.sleep(SETTLE * 2)
     for _ in range(2):
         assert (
@@ -134,9 +144,9 @@ async def outbox_drained(app: Quart, within: float = 15.0) -> bool:
 
 
 async def test_killed_connections_of_the_revoking_process_do_not_lose_the_revocation(
-    stack: AsyncExitStack, web_database: str, tmp_path: Path, server: RedisServer
+    stack: AsyncExitStack, fault_database: str, tmp_path: Path, server: RedisServer
 ) -> None:
-    processes = await two_processes(stack, web_database, tmp_path, server)
+    processes = await two_processes(stack, fault_database, tmp_path, server)
     await asyncio.to_thread(server.kill_clients, processes.revoking_clients)
     await revoke(processes)
     served, window = await still_served(processes)
@@ -145,9 +155,9 @@ async def test_killed_connections_of_the_revoking_process_do_not_lose_the_revoca
 
 
 async def test_every_connection_killed_the_revocation_still_arrives(
-    stack: AsyncExitStack, web_database: str, tmp_path: Path, server: RedisServer
+    stack: AsyncExitStack, fault_database: str, tmp_path: Path, server: RedisServer
 ) -> None:
-    processes = await two_processes(stack, web_database, tmp_path, server)
+    processes = await two_processes(stack, fault_database, tmp_path, server)
     await asyncio.to_thread(server.kill_clients)
     await revoke(processes)
     served, window = await still_served(processes)
@@ -155,7 +165,7 @@ async def test_every_connection_killed_the_revocation_still_arrives(
 
 
 async def test_a_revoking_process_cut_off_from_redis_is_made_good_by_the_relay(
-    stack: AsyncExitStack, web_database: str, tmp_path: Path, server: RedisServer
+    stack: AsyncExitStack, fault_database: str, tmp_path: Path, server: RedisServer
 ) -> None:
     """The revoking process cannot reach Redis at all, so its own invalidation is lost;
     the other process's relay finds it in the outbox and delivers it."""
@@ -163,7 +173,7 @@ async def test_a_revoking_process_cut_off_from_redis_is_made_good_by_the_relay(
     await proxy.start()
     stack.push_async_callback(proxy.cut)
     processes = await two_processes(
-        stack, web_database, tmp_path, server, revoking_url=f"redis://127.0.0.1:{proxy.port}/0"
+        stack, fault_database, tmp_path, server, revoking_url=f"redis://127.0.0.1:{proxy.port}/0"
     )
     await proxy.cut()
     await revoke(processes)
@@ -173,9 +183,9 @@ async def test_a_revoking_process_cut_off_from_redis_is_made_good_by_the_relay(
 
 
 async def test_with_redis_stopped_the_revoked_token_is_refused_and_stays_refused(
-    stack: AsyncExitStack, web_database: str, tmp_path: Path, server: RedisServer
+    stack: AsyncExitStack, fault_database: str, tmp_path: Path, server: RedisServer
 ) -> None:
-    processes = await two_processes(stack, web_database, tmp_path, server)
+    processes = await two_processes(stack, fault_database, tmp_path, server)
     await asyncio.to_thread(server.stop)
     await revoke(processes)
     assert (await still_served(processes))[0] == 0
@@ -185,11 +195,11 @@ async def test_with_redis_stopped_the_revoked_token_is_refused_and_stays_refused
 
 
 async def test_with_redis_paused_the_revoked_token_is_refused_and_stays_refused(
-    stack: AsyncExitStack, web_database: str, tmp_path: Path, server: RedisServer
+    stack: AsyncExitStack, fault_database: str, tmp_path: Path, server: RedisServer
 ) -> None:
     """SIGSTOP: connections stay open and nothing answers; after SIGCONT Redis still
     holds the old copies, until the relay delivers what waited in the outbox."""
-    processes = await two_processes(stack, web_database, tmp_path, server)
+    processes = await two_processes(stack, fault_database, tmp_path, server)
     await asyncio.to_thread(server.pause)
     try:
         await revoke(processes)
@@ -201,16 +211,16 @@ async def test_with_redis_paused_the_revoked_token_is_refused_and_stays_refused(
 
 
 async def test_a_deactivation_from_the_command_line_reaches_a_server_it_cannot_tell(
-    stack: AsyncExitStack, web_database: str, tmp_path: Path, server: RedisServer
+    stack: AsyncExitStack, fault_database: str, tmp_path: Path, server: RedisServer
 ) -> None:
     """`gatehouse users deactivate` run where Redis cannot be reached: its own
     invalidation is lost, the servers' relays deliver the one it left in the outbox."""
-    processes = await two_processes(stack, web_database, tmp_path, server)
+    processes = await two_processes(stack, fault_database, tmp_path, server)
     me = await processes.other.test_client().get("/api/v1/users/me", headers=processes.headers)
     env = {
         **os.environ,
         "GATEHOUSE_ENV": "test",
-        "DATABASE_URL": web_database,
+        "DATABASE_URL": fault_database,
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "SECRET_KEY": "s" * 40,
         "INSTANCE_PATH": str(tmp_path),
