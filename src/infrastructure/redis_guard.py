@@ -102,22 +102,22 @@ class RedisGuard:
         self._down_until = self._tripped_at + self._cool_off
         await self._empty_pool()
         if self._probe is None or self._probe.done():
-            self._probe = asyncio.create_task(self._watch(self._tripped_at))
+            self._probe = asyncio.create_task(self._watch())
 
-    async def _watch(self, tripped_at: float) -> None:
-        """Ping until Redis answers (then it is used again) or the cool-off is over."""
-        for _ in range(max(1, int(self._cool_off / PROBE_EVERY))):
+    async def _watch(self) -> None:
+        """Ping while cooling off (also through a trip that comes meanwhile): the first
+        answer ends the cool-off."""
+        while True:
             await asyncio.sleep(PROBE_EVERY)
-            if self._tripped_at != tripped_at or self.available:
+            if self.available:
                 return
             try:
                 async with asyncio.timeout(CALL_TIMEOUT * 2):
                     await self.client.ping()
             except (RedisError, OSError, TimeoutError):
                 continue
-            if self._tripped_at == tripped_at:
-                self._down_until = self._monotonic()
-                logger.info("Redis answers again")
+            self._down_until = self._monotonic()
+            logger.info("Redis answers again")
             return
 
     async def close(self) -> None:

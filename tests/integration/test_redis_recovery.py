@@ -62,11 +62,16 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
         yield started
 
 
-async def test_after_a_restart_the_guard_is_back_on_redis_at_its_first_try(
-    server: RedisServer,
+@pytest.mark.parametrize(
+    ("cool_off", "outage"),
+    [(30.0, 3.0), (2.0, 5.0)],
+    ids=["within-the-cool-off", "across-cool-offs"],
+)
+async def test_after_a_restart_the_guard_is_back_on_redis_at_once(
+    server: RedisServer, cool_off: float, outage: float
 ) -> None:
     client = make_redis(server.url)
-    guard = RedisGuard(client)
+    guard = RedisGuard(client, cool_off=cool_off)
     answered_by: list[tuple[float, str]] = []
     stop = asyncio.Event()
 
@@ -86,7 +91,7 @@ async def test_after_a_restart_the_guard_is_back_on_redis_at_its_first_try(
     try:
         await asyncio.sleep(0.5)  # every worker holds a pooled connection
         await asyncio.to_thread(server.stop)
-        await asyncio.sleep(3)  # pings during the outage fail
+        await asyncio.sleep(outage)  # pings (and tries after a cool-off) fail
         await asyncio.to_thread(server.start)
         back_at = time.monotonic()
         while time.monotonic() - back_at < BACK_WITHIN:
