@@ -2,9 +2,10 @@
 
 A Redis that restarts leaves every pooled connection dead. The client retries a call
 once on a fresh connection when its connection turns out dead (and pings one idle for
-a while before using it), and the guard empties the pool when it trips, so the first
-call after the cool-off finds Redis again instead of one stale connection after
-another each restarting the cool-off.
+a while before using it), the guard empties the pool when it trips, and a background
+ping ends the cool-off as soon as Redis answers: the service is back on Redis about a
+second after it returns, instead of one stale connection after another each
+restarting the cool-off.
 """
 
 from __future__ import annotations
