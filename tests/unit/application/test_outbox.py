@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
 
 from application.caching import ReadCache
 from application.commands import Client, SignIn
-from application.outbox import Invalidation, Relay
+from application.outbox import Invalidation, Relay, invalidation_for
 from application.results import UserDetail
 from application.services import Services
 from domain import errors, events
@@ -143,3 +144,24 @@ async def test_a_session_copy_whose_invalidation_was_lost_lives_at_most_the_loca
     assert await here.session(key_hash, now=clock.now(), policy=SESSION_POLICY) is not None
     clock.advance(seconds=0.1)
     assert await here.session(key_hash, now=clock.now(), policy=SESSION_POLICY) is None
+
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SOMEONE = uuid4()
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        events.UserLoggedOut(occurred_at=NOW, user_id=SOMEONE, session_id=uuid4()),
+        events.SessionRevoked(occurred_at=NOW, user_id=SOMEONE, session_id=uuid4(), reason="x"),
+        events.PasswordChanged(occurred_at=NOW, user_id=SOMEONE),
+        events.UserDeactivated(occurred_at=NOW, user_id=SOMEONE),
+        events.RoleRevoked(occurred_at=NOW, user_id=SOMEONE, role="admin"),
+    ],
+    ids=lambda event: type(event).__name__,
+)
+def test_every_kind_of_revocation_is_an_invalidation_of_the_account(event: events.Event) -> None:
+    invalidation = invalidation_for(event)
+    assert invalidation is not None
+    assert invalidation.user_id == SOMEONE
