@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -18,8 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from application.event_bus import EventBus
 from infrastructure.db import migrations
 from infrastructure.db.engine import make_engine
-from infrastructure.db.tables import audit_events, roles, sessions, user_roles, users
-from tests.redis_server import ThrowawayRedis
+from infrastructure.db.tables import (
+    audit_events,
+    cache_outbox,
+    roles,
+    sessions,
+    user_roles,
+    users,
+)
+from tests.redis_server import RedisServer, throwaway_redis
 from web import assets
 
 POSTGRES_URL = os.environ.get(
@@ -84,9 +90,10 @@ async def throwaway_postgres(prefix: str, options: str = "") -> AsyncIterator[st
 
 
 async def empty_tables(engine: AsyncEngine) -> None:
-    """Remove every session, audit entry, user and role but the built-in one."""
+    """Remove every session, audit entry, outbox message, user and role but the built-in one."""
     async with engine.begin() as connection:
         await connection.execute(delete(audit_events))
+        await connection.execute(delete(cache_outbox))
         await connection.execute(delete(sessions))
         await connection.execute(delete(user_roles))
         await connection.execute(delete(users))
@@ -164,15 +171,8 @@ def statements_on(engine: AsyncEngine) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A redis-server of the test's own, to stop, pause and restart; skipped (or failed,
     when Redis is required) if none is installed."""
-    if shutil.which("redis-server") is None:
-        message = "redis-server is not installed"
-        if REDIS_REQUIRED:
-            pytest.fail(message + " (GATEHOUSE_REQUIRE_REDIS=1)")
-        pytest.skip(message)
-    server = ThrowawayRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+    with throwaway_redis(tmp_path) as server:
+        yield server

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from application.caching import ReadCache
 from application.event_bus import EventBus
+from application.outbox import Invalidation, Outbox, PendingInvalidations
 from application.services import Services
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
@@ -251,6 +252,32 @@ class FakeSessionRepository(SessionRepository):
         self.pending.clear()
 
 
+class FakeOutbox(Outbox, PendingInvalidations):
+    """The outbox both ways: what units of work added on commit, what the relay reads.
+    ``failing`` makes reading it raise, as a database that went away would."""
+
+    def __init__(self, store: list[Invalidation]) -> None:
+        self.store = store
+        self.pending: list[Invalidation] = []
+        self.failing = False
+
+    def add(self, invalidation: Invalidation) -> None:
+        self.pending.append(invalidation)
+
+    def commit_into_store(self) -> None:
+        self.store.extend(self.pending)
+        self.pending.clear()
+
+    async def oldest(self, limit: int) -> list[Invalidation]:
+        if self.failing:
+            raise errors.ServiceUnavailable()
+        return sorted(self.store, key=lambda each: each.created_at)[:limit]
+
+    async def remove(self, ids: Sequence[UUID]) -> None:
+        gone = set(ids)
+        self.store[:] = [each for each in self.store if each.id not in gone]
+
+
 class FakeAuditLog(AuditLog):
     def __init__(self, store: list[AuditEntry]) -> None:
         self.store = store
@@ -376,6 +403,7 @@ class FakeUnitOfWork(UnitOfWork):
     roles: FakeRoleRepository
     sessions: FakeSessionRepository
     audit: FakeAuditLog
+    outbox: FakeOutbox
 
     def __init__(self, bus: EventBus, state: FakeState) -> None:
         super().__init__(bus)
@@ -386,6 +414,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.roles = FakeRoleRepository(self.state.roles, self.state.users)
         self.sessions = FakeSessionRepository(self.state.sessions, self.state.users)
         self.audit = FakeAuditLog(self.state.audit)
+        self.outbox = FakeOutbox(self.state.outbox)
         self.committed = False
 
     async def _commit(self) -> None:
@@ -393,6 +422,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.users.commit_into_store()
         self.sessions.commit_into_store(self.state.now())
         self.audit.commit_into_store()
+        self.outbox.commit_into_store()
         self.committed = True
         self.state.commits += 1
 
@@ -410,6 +440,7 @@ class FakeState:
         self.roles: dict[str, Role] = {ADMIN: Role(ADMIN, "Manages users and roles.", clock.now())}
         self.sessions: dict[UUID, Session] = {}
         self.audit: list[AuditEntry] = []
+        self.outbox: list[Invalidation] = []
         self.commits = 0
         self.rollbacks = 0
 

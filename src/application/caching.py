@@ -4,7 +4,9 @@ that keeps those copies true.
 Two things are cached: who is behind a session key (read on every signed-in request)
 and the pages of the members list. Committed events invalidate them before the
 request that caused them returns, so the change shows on the next request of any
-process that shares the cache.
+process that shares the cache; the same invalidations, written to the outbox with the
+change, are delivered again by the relay until the cache acknowledged them
+(application/outbox.py), so one lost write cannot leave a stale copy behind.
 
 - An account's copy is replaced by a short-lived tombstone on every event that names
   the account (sign-in and sign-out, profile, password, roles, activation). Copies are
@@ -12,8 +14,9 @@ process that shares the cache.
   the change cannot put the old copy back while the tombstone lives.
 - A session's copy stays in the process that made it and names the stamp of the
   shared account copy it was made with; when that copy is gone or replaced, the
-  session is read from the database again. It also lasts no longer than the
-  session's idle clock may go untouched.
+  session is read from the database again. It lasts at most ``local_ttl`` (a few
+  seconds), and no longer than the session's idle clock may go untouched: however an
+  invalidation is lost, a revoked session stops working within ``local_ttl``.
 - A member page names the generation it was read in; registration, profile changes
   and (de)activation start a new generation, so older pages are never served again.
 """
@@ -21,7 +24,7 @@ process that shares the cache.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
@@ -30,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from application.commands import ListMembers
 from application.event_bus import EventBus
+from application.outbox import Invalidation, invalidation_for
 from application.results import CurrentSession, MemberPage, UserDetail
 from domain import events
 from domain.ports import Cache
@@ -41,13 +45,8 @@ MEMBERS = "members:"
 GENERATION = MEMBERS + "generation"
 TOMBSTONE = "-"
 GENERATION_TTL = 24 * 3600.0
+LOCAL_TTL = 5.0
 M = TypeVar("M", bound=BaseModel)
-MEMBER_EVENTS: tuple[type[events.Event], ...] = (
-    events.UserRegistered,
-    events.ProfileUpdated,
-    events.UserActivated,
-    events.UserDeactivated,
-)
 
 
 class UserCopy(BaseModel):
@@ -73,16 +72,25 @@ class ReadCache:
     cache) holds session copies, which are only ever trusted together with the shared
     account copy they name: one shared read per signed-in request.
 
-    ``ttl``: how long a copy lives at most; ``settle``: how long an invalidated
-    account cannot be cached again (longer than any request's database read)."""
+    ``ttl``: how long a copy lives at most; ``local_ttl``: how long a session copy
+    does (the longest a lost invalidation can go unnoticed); ``settle``: how long an
+    invalidated account cannot be cached again (longer than any request's database
+    read)."""
 
     def __init__(
-        self, cache: Cache | None, *, ttl: float, settle: float = 5.0, local: Cache | None = None
+        self,
+        cache: Cache | None,
+        *,
+        ttl: float,
+        settle: float = 5.0,
+        local: Cache | None = None,
+        local_ttl: float = LOCAL_TTL,
     ) -> None:
         on = ttl > 0
         self._cache = cache if cache is not None and on else _NoCache()
         self._local = local if local is not None and on else self._cache
         self._ttl = ttl
+        self._local_ttl = min(ttl, local_ttl)
         self._settle = settle
 
     @classmethod
@@ -94,12 +102,24 @@ class ReadCache:
         bus.subscribe(events.Event, self.invalidate)
 
     async def invalidate(self, event: events.Event) -> None:
-        """Handler: forget what ``event`` changed."""
-        user_id = getattr(event, "user_id", None)
-        if isinstance(user_id, UUID):
-            await self._cache.set(USER + str(user_id), TOMBSTONE, ttl=self._settle)
-        if isinstance(event, MEMBER_EVENTS):
+        """Handler: forget what ``event`` changed, at once (the relay makes sure)."""
+        if (invalidation := invalidation_for(event)) is None:
+            return
+        if invalidation.user_id is not None:
+            await self._cache.set(USER + str(invalidation.user_id), TOMBSTONE, ttl=self._settle)
+        if invalidation.members:
             await self._cache.set(GENERATION, secrets.token_hex(8), ttl=GENERATION_TTL)
+
+    async def deliver(self, invalidations: Sequence[Invalidation]) -> None:
+        """The relay's delivery: every named account's copy and, if asked, the members
+        pages forgotten in one write each.
+
+        Raises: ServiceUnavailable (the cache did not acknowledge the writes)"""
+        accounts = {USER + str(each.user_id) for each in invalidations if each.user_id}
+        if accounts:
+            await self._cache.write(dict.fromkeys(accounts, TOMBSTONE), ttl=self._settle)
+        if any(each.members for each in invalidations):
+            await self._cache.write({GENERATION: secrets.token_hex(8)}, ttl=GENERATION_TTL)
 
     async def session(
         self, key_hash: str, *, now: datetime, policy: SessionPolicy
@@ -143,7 +163,7 @@ class ReadCache:
             expires_at=session.expires_at,
         )
         await self._local.set(
-            SESSION + key_hash, copy.model_dump_json(), ttl=min(self._ttl, fresh_for)
+            SESSION + key_hash, copy.model_dump_json(), ttl=min(self._local_ttl, fresh_for)
         )
 
     async def members_page(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -164,3 +165,10 @@ class Cache(abc.ABC):
     @abc.abstractmethod
     async def add(self, key: str, value: str, *, ttl: float) -> bool:
         """Keep ``value`` only when ``key`` holds nothing; True when it was kept."""
+
+    async def write(self, values: Mapping[str, str], *, ttl: float) -> None:
+        """Like ``set`` for each of ``values``, but known to have landed: raise
+        ServiceUnavailable when the cache did not acknowledge the write (a cache in
+        this process cannot fail to)."""
+        for key, value in values.items():
+            await self.set(key, value, ttl=ttl)

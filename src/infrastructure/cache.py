@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from cachetools import TLRUCache
 from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 
+from domain.errors import ServiceUnavailable
 from domain.ports import Cache
-from infrastructure.redis_guard import RedisGuard
-
-logger = logging.getLogger(__name__)
+from infrastructure.redis_guard import CALL_TIMEOUT, RedisGuard
 
 PREFIX = "gatehouse:cache:"
 
@@ -52,22 +52,21 @@ class RedisCache(Cache):
     """Shared by every process, so an invalidation is seen by all of them at once.
 
     When Redis fails, reads miss and writes are dropped (the guard logs it once), and
-    the service keeps serving from the database. A write dropped during an outage may
-    have been an invalidation, so once Redis answers again everything this cache
-    holds is cleared before it is trusted.
+    the service keeps serving from the database. A dropped invalidation is not lost:
+    the outbox relay delivers it again through ``write``, which goes to Redis whatever
+    the guard thinks and says whether Redis acknowledged it.
     """
 
     def __init__(self, guard: RedisGuard, *, prefix: str = PREFIX) -> None:
         self._guard = guard
         self._prefix = prefix
-        self._dirty = False
 
     async def get(self, key: str) -> str | None:
         async def call(redis: aioredis.Redis) -> str | None:
             found = await redis.get(self._prefix + key)
             return found if isinstance(found, str) else None
 
-        return await self._guard.run(call, _nothing) if await self._clean() else None
+        return await self._guard.run(call, _nothing)
 
     async def get_many(self, *keys: str) -> list[str | None]:
         async def call(redis: aioredis.Redis) -> list[str | None]:
@@ -77,45 +76,35 @@ class RedisCache(Cache):
         async def missed() -> list[str | None]:
             return [None] * len(keys)
 
-        return await self._guard.run(call, missed) if await self._clean() else await missed()
+        return await self._guard.run(call, missed)
 
     async def set(self, key: str, value: str, *, ttl: float) -> None:
         async def call(redis: aioredis.Redis) -> None:
             await redis.set(self._prefix + key, value, px=_ms(ttl))
 
         if ttl > 0:
-            await self._guard.run(call, self._dropped)
+            await self._guard.run(call, _nothing)
 
     async def add(self, key: str, value: str, *, ttl: float) -> bool:
         async def call(redis: aioredis.Redis) -> bool:
             return bool(await redis.set(self._prefix + key, value, px=_ms(ttl), nx=True))
 
-        if ttl <= 0 or not await self._clean():
+        if ttl <= 0:
             return False
         return await self._guard.run(call, _refused)
 
-    async def _dropped(self) -> None:
-        self._dirty = True
-
-    async def _clean(self) -> bool:
-        """False while entries may be stale; clears them when Redis is back."""
-        if not self._dirty:
-            return True
-        if not self._guard.available:
-            return False
-
-        async def clear(redis: aioredis.Redis) -> int:
-            keys = [key async for key in redis.scan_iter(match=self._prefix + "*", count=500)]
-            if keys:
-                await redis.unlink(*keys)
-            return len(keys)
-
-        cleared = await self._guard.run(clear, _nothing)
-        if cleared is None:
-            return False
-        self._dirty = False
-        logger.info("Redis is back; cleared %d cached entries", cleared)
-        return True
+    async def write(self, values: Mapping[str, str], *, ttl: float) -> None:
+        """Every value in one round trip (a transaction), or ServiceUnavailable."""
+        if not values or ttl <= 0:
+            return
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT * 2):
+                async with self._guard.client.pipeline(transaction=True) as pipe:
+                    for key, value in values.items():
+                        pipe.set(self._prefix + key, value, px=_ms(ttl))
+                    await pipe.execute()
+        except (RedisError, OSError, TimeoutError) as error:
+            raise ServiceUnavailable() from error
 
 
 async def _nothing() -> None:

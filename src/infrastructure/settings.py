@@ -72,6 +72,8 @@ class Settings(BaseSettings):
         default=30, gt=0, le=600, validation_alias="DB_STATEMENT_TIMEOUT"
     )
 
+    drain_seconds: float = Field(default=5, ge=0, le=300, validation_alias="DRAIN_SECONDS")
+
     public_url: str = Field(default="http://127.0.0.1:8000", validation_alias="PUBLIC_URL")
     password_reset_max_age: timedelta = Field(
         default=timedelta(hours=1), gt=timedelta(0), validation_alias="PASSWORD_RESET_MAX_AGE"

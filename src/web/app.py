@@ -99,6 +99,7 @@ def register_services(app: Quart, settings: Settings, services: Services | None)
     @app.before_serving
     async def start() -> None:
         runtime.append(build_runtime(settings))
+        await runtime[0].start()
         app.extensions[SERVICES] = runtime[0].services
         use_counters(app, runtime[0].rate_counters)
 

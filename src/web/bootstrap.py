@@ -13,12 +13,14 @@ from application.caching import ReadCache
 from application.event_bus import EventBus
 from application.handlers import subscribe_defaults
 from application.mail import AccountMail
+from application.outbox import Relay
 from application.services import Services
 from domain.ports import LoginThrottle, Mailer, RateCounters
 from domain.sessions import SessionPolicy
 from infrastructure.cache import MemoryCache, RedisCache
 from infrastructure.clock import SystemClock
 from infrastructure.db.engine import make_engine
+from infrastructure.db.outbox import SqlAlchemyPendingInvalidations
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.mail import FolderMailer, JinjaMailTemplates, RetryingMailer, SmtpMailer
 from infrastructure.passwords import HashingPool, PasslibPasswordHasher, make_context
@@ -36,13 +38,23 @@ class Runtime:
     services: Services
     rate_counters: RateCounters
     engine: AsyncEngine
+    relay: Relay
     redis: aioredis.Redis | None = None
+    guard: RedisGuard | None = None
     hashing: HashingPool | None = None
 
+    async def start(self) -> None:
+        """Start the background work of a serving process: the outbox relay."""
+        self.relay.start()
+
     async def close(self) -> None:
-        """Let background work (mail) finish, then close connections and threads."""
+        """Stop the relay, let background work (mail) finish, then close connections
+        and threads."""
+        await self.relay.stop()
         await self.services.bus.drain()
         await self.engine.dispose()
+        if self.guard is not None:
+            await self.guard.close()
         if self.redis is not None:
             await self.redis.aclose()
         if self.hashing is not None:
@@ -99,7 +111,9 @@ def build_runtime(settings: Settings) -> Runtime:
         services=services,
         rate_counters=counters,
         engine=engine,
+        relay=Relay(SqlAlchemyPendingInvalidations(engine), services.cache.deliver),
         redis=redis,
+        guard=guard,
         hashing=hasher.pool,
     )
 
@@ -108,13 +122,18 @@ def read_cache(guard: RedisGuard | None, settings: Settings) -> ReadCache:
     """Shared through Redis when set: every process sees an invalidation at once. Else
     in this process, where another process's changes (the command line's, say) cannot
     reach, so copies live at most CACHE_LOCAL_TTL. Session copies stay in the process
-    either way, checked against the account copy."""
+    either way, checked against the account copy, and live at most CACHE_LOCAL_TTL:
+    the bound on a revocation whose every invalidation was lost."""
     local = MemoryCache(settings.cache_max_entries)
     if guard is None:
         ttl = min(settings.cache_ttl, settings.cache_local_ttl)
         return ReadCache(local, ttl=ttl, settle=settings.cache_settle)
     return ReadCache(
-        RedisCache(guard), ttl=settings.cache_ttl, settle=settings.cache_settle, local=local
+        RedisCache(guard),
+        ttl=settings.cache_ttl,
+        settle=settings.cache_settle,
+        local=local,
+        local_ttl=settings.cache_local_ttl,
     )
 
 

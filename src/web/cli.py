@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import code
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,7 +22,7 @@ from domain.roles import ADMIN
 from infrastructure.db import migrations
 from infrastructure.logs import configure_logging
 from infrastructure.settings import Settings, SettingsError, describe, load_settings
-from web import assets
+from web import assets, drain
 from web.app import create_app
 from web.bootstrap import build_runtime
 
@@ -83,15 +84,28 @@ def main() -> None:
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Overrides the port.")
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="Overrides workers.")
 def serve(config_path: str, host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve the app with hypercorn."""
-    from hypercorn.run import run
-
+    """Serve the app with hypercorn; on SIGTERM, drain (see DRAIN_SECONDS) and stop."""
     settings = settings_or_exit()
     static_files_or_exit(settings.static_root)
     migrations.ensure_sqlite_folder(settings.effective_database_url)
     config = hypercorn_config(config_path, host=host, port=port, workers=workers)
     click.echo(f"Gatehouse ({settings.env}) on http://{config.bind[0]}/")
-    raise SystemExit(run(config))
+    if config.workers > 1:
+        from hypercorn.run import run
+
+        raise SystemExit(run(config))
+    serve_draining(config, settings.drain_seconds)
+
+
+def serve_draining(config: HypercornConfig, drain_seconds: float) -> None:
+    """One worker in this process, so no master can cut requests short: on SIGTERM
+    /readyz fails for ``drain_seconds`` while every request is still served, then
+    hypercorn stops accepting and finishes what is in flight (graceful_timeout)."""
+    from hypercorn.asyncio import serve as serve_app
+
+    app = app_from_environment()
+    trigger = partial(drain.drained, app, drain_seconds)
+    asyncio.run(serve_app(app, config, shutdown_trigger=trigger))
 
 
 def static_files_or_exit(root: Path) -> None:

@@ -119,6 +119,7 @@ def server_env(
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp[1]),
         "SMTP_SECURITY": "none",
+        "DRAIN_SECONDS": "0",  # stop at once: draining has its own test
     }
 
 

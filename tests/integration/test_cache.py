@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from redis import asyncio as aioredis
 
+from domain.errors import ServiceUnavailable
 from domain.ports import Cache
 from infrastructure.cache import MemoryCache, RedisCache
 from infrastructure.redis_guard import RedisGuard, make_redis
@@ -214,23 +215,22 @@ async def test_with_redis_down_reads_miss_and_writes_are_dropped_with_one_log_li
     assert len([r for r in caplog.records if "Redis unavailable" in r.getMessage()]) == 1
 
 
-async def test_when_redis_is_back_entries_that_may_have_missed_an_invalidation_are_cleared(
+async def test_a_write_lands_and_says_so_or_raises_even_while_the_guard_cools_off(
     redis_client: aioredis.Redis,
     through_proxy: aioredis.Redis,
     proxy: CuttableProxy,
     prefix: str,
 ) -> None:
-    ticker = Ticker()
-    cache = RedisCache(RedisGuard(through_proxy, cool_off=30, monotonic=ticker), prefix=prefix)
-    await cache.set("user:alice", "active", ttl=60)
+    """The relay's write: a lost invalidation is delivered again, so the write must
+    tell whether Redis took it, and must not wait for the guard's cool-off."""
+    cache = RedisCache(RedisGuard(through_proxy, cool_off=60), prefix=prefix)
+    await cache.write({"user:alice": "-", "user:bob": "-"}, ttl=60)
+    assert await redis_client.mget(prefix + "user:alice", prefix + "user:bob") == ["-", "-"]
     await proxy.cut()
-    await cache.set("user:alice", "-", ttl=5)  # the invalidation is lost
-    await proxy.start()  # Redis answers again, still holding the old entry
-    assert await redis_client.get(prefix + "user:alice") == "active"
-    assert await cache.get("user:alice") is None  # still cooling off: no call at all
-    ticker.now = 31
-    assert await cache.get("user:alice") is None  # cleared, not served
-    assert await redis_client.get(prefix + "user:alice") is None
-    await cache.set("user:alice", "fresh", ttl=60)
-    assert await cache.get("user:alice") == "fresh"
-    await redis_client.delete(prefix + "user:alice")
+    await cache.set("user:alice", "dropped", ttl=60)  # trips the guard
+    with pytest.raises(ServiceUnavailable):
+        await cache.write({"user:alice": "again"}, ttl=60)
+    await proxy.start()
+    await cache.write({"user:alice": "again"}, ttl=60)
+    assert await redis_client.get(prefix + "user:alice") == "again"
+    await redis_client.delete(prefix + "user:alice", prefix + "user:bob")

@@ -19,7 +19,7 @@ from infrastructure.rate_limits import MemoryCounters, RedisCounters, item_for
 from infrastructure.redis_guard import RedisGuard, make_redis
 from infrastructure.throttle import WindowLoginThrottle
 from tests.integration.conftest import REDIS_URL
-from tests.redis_server import ThrowawayRedis
+from tests.redis_server import RedisServer
 
 T = TypeVar("T")
 
@@ -206,7 +206,7 @@ async def test_the_guard_trips_once_then_skips_redis_until_the_cool_off_has_pass
 
 
 async def test_a_fresh_redis_without_the_scripts_still_counts_atomically(
-    own_redis: ThrowawayRedis,
+    own_redis: RedisServer,
 ) -> None:
     client = make_redis(own_redis.url)
     try:
@@ -220,7 +220,7 @@ async def test_a_fresh_redis_without_the_scripts_still_counts_atomically(
 
 
 async def test_a_stopped_redis_falls_back_to_this_processs_counts_and_back_again(
-    own_redis: ThrowawayRedis,
+    own_redis: RedisServer,
 ) -> None:
     client = make_redis(own_redis.url)
     try:
@@ -240,7 +240,7 @@ async def test_a_stopped_redis_falls_back_to_this_processs_counts_and_back_again
 
 
 async def test_a_paused_redis_costs_a_short_timeout_then_counts_here(
-    own_redis: ThrowawayRedis,
+    own_redis: RedisServer,
 ) -> None:
     client = make_redis(own_redis.url)
     try:

@@ -64,6 +64,7 @@ def two_processes(postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, str]
         "TRUSTED_PROXY_HOPS": "1",
         "SIGNIN_IP_LIMIT": "3",
         "CACHE_SETTLE": str(SETTLE),
+        "DRAIN_SECONDS": "0",  # stop at once: draining has its own test
     }
     processes, bases = [], []
     for _ in range(2):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.event_bus import EventBus
 from domain import errors, events
@@ -87,7 +88,6 @@ async def test_events_are_published_after_the_commit_made_the_change_visible(
         await uow.users.flush()
         assert published == []
         await uow.commit()
-        assert [type(event) for event in published] == [events.UserRegistered]
 
     [registered] = published
     assert isinstance(registered, events.UserRegistered)
@@ -171,3 +171,20 @@ async def test_the_same_unit_of_work_can_be_entered_again(new_uow: UowFactory) -
     assert reread is not None
     assert reread.first_name == "Again"
     assert not await is_stored(new_uow, rolled_back.id)
+
+
+async def test_events_are_published_once_the_connection_is_back_in_the_pool(
+    new_uow: UowFactory, clean_engine: AsyncEngine, bus: EventBus
+) -> None:
+    """A handler that opens its own unit of work (ending a deactivated account's
+    sessions, say) must not wait for a connection its caller still holds."""
+    held_when_published: list[int] = []
+
+    async def count_held(event: events.Event) -> None:
+        held_when_published.append(clean_engine.pool.checkedout())  # type: ignore[attr-defined]
+
+    bus.subscribe(events.UserRegistered, count_held)
+    async with new_uow() as uow:
+        uow.users.add(a_user())
+        await uow.commit()
+    assert held_when_published == [0]

@@ -126,6 +126,19 @@ Index(
     audit_events.c.occurred_at,
 )
 
+# Cache invalidations written with the change that calls for them and removed once the
+# relay has delivered them (application/outbox.py). No foreign key: a message about an
+# account outlives the account.
+cache_outbox = Table(
+    "cache_outbox",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("user_id", Uuid, nullable=True),
+    Column("members", Boolean, nullable=False),
+)
+Index("ix_cache_outbox_created_at", cache_outbox.c.created_at)
+
 # Prefix search (admin user search) on PostgreSQL: LIKE 'abc%' can use these whatever
 # the database's collation. SQLite searches the unique indexes by range instead.
 for _column in (users.c.username_key, users.c.email_key):

@@ -12,6 +12,7 @@ from domain.ports import Clock
 from infrastructure.clock import SystemClock
 from infrastructure.db.audit import SqlAlchemyAuditLog
 from infrastructure.db.errors import domain_error_for, translated
+from infrastructure.db.outbox import SqlAlchemyOutbox
 from infrastructure.db.repositories import SqlAlchemyUserRepository
 from infrastructure.db.roles import SqlAlchemyRoleRepository
 from infrastructure.db.sessions import SqlAlchemySessionRepository
@@ -22,6 +23,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     roles: SqlAlchemyRoleRepository
     sessions: SqlAlchemySessionRepository
     audit: SqlAlchemyAuditLog
+    outbox: SqlAlchemyOutbox
 
     def __init__(self, engine: AsyncEngine, bus: EventBus, clock: Clock | None = None) -> None:
         super().__init__(bus)
@@ -63,6 +65,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.roles = SqlAlchemyRoleRepository(connection)
         self.sessions = SqlAlchemySessionRepository(connection)
         self.audit = SqlAlchemyAuditLog(connection)
+        self.outbox = SqlAlchemyOutbox(connection)
 
     async def _commit(self) -> None:
         assert self._connection is not None, "commit() outside 'async with'"
@@ -71,6 +74,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             await self.users.flush()
             await self.sessions.flush()
             await self.audit.flush()
+            await self.outbox.flush()
             await self._connection.commit()
 
     async def _close(self) -> None:
