@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from uuid import UUID
 
 from application.accounts import checked_user
@@ -14,6 +13,7 @@ from domain import errors, events
 from domain.ports import Clock, LoginThrottle, PasswordHasher
 from domain.sessions import Session, SessionPolicy, hash_session_key, new_session_key
 from domain.users import User
+from domain.values import login_key
 
 KEY_MAX = 128
 
@@ -68,7 +68,7 @@ async def sign_in(
 
 
 def normalised_login(login: str) -> str:
-    return unicodedata.normalize("NFC", login.strip()).casefold()
+    return login_key(login)
 
 
 def sign_in_keys(user: User) -> tuple[str, ...]:
