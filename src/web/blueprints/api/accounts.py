@@ -98,7 +98,7 @@ async def members(query_args: PageQuery) -> Members:
     following = None
     if page.has_next:
         following = url_for(
-            "api.members", cursor=str(page_number + 1), limit=query_args.limit, _external=True
+            "api.members", cursor=str(page_number + 1), limit=query_args.limit
         )
     return Members(items=list(page.items), total=page.total, next=following)
 
