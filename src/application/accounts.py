@@ -23,7 +23,7 @@ async def register(
 
     Raises: InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken, EmailTaken
     """
-    return await _create(CreateUser(**cmd.model_dump()), None, uow=uow, hasher=hasher, clock=clock)
+    return await _create(cmd, frozenset(), None, uow=uow, hasher=hasher, clock=clock)
 
 
 async def create_user(
@@ -35,20 +35,19 @@ async def create_user(
     Raises: PermissionDenied, InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken,
     EmailTaken, RoleNotFound
     """
-    return await _create(cmd, actor, uow=uow, hasher=hasher, clock=clock)
+    return await _create(cmd, cmd.roles, actor, uow=uow, hasher=hasher, clock=clock)
 
 
 async def _create(
-    cmd: CreateUser,
+    cmd: RegisterUser,
+    roles: frozenset[str],
     actor: Actor | None,
     *,
     uow: UnitOfWork,
     hasher: PasswordHasher,
     clock: Clock,
 ) -> UserDetail:
-    problems = registration_problems(cmd)
-    if problems:
-        raise problems[0]
+    errors.raise_together(registration_problems(cmd.username, cmd.email, cmd.password))
     username, email = Username(cmd.username), EmailAddress(cmd.email)
     async with uow:
         if actor is not None:
@@ -59,7 +58,7 @@ async def _create(
         if actor is not None:
             await authorise(uow, actor)
         user = User.register(username, email, password_hash, now=clock.now())
-        for name in sorted(cmd.roles):
+        for name in sorted(roles):
             role = await _existing_role(uow, name)
             user.grant_role(role.name, now=clock.now())
         uow.users.add(user)
@@ -67,16 +66,18 @@ async def _create(
     return UserDetail.of(user)
 
 
-def registration_problems(cmd: RegisterUser) -> list[errors.ValidationFailed]:
+def registration_problems(
+    username: str, email: str, password: str
+) -> list[errors.ValidationFailed]:
     """Every rule the new account's username, e-mail and password break, at once, so a
-    form can show them all; availability is not checked here."""
+    form or a 422 can show them all; availability is not checked here."""
     problems: list[errors.ValidationFailed] = []
-    for check, raw in ((Username, cmd.username), (EmailAddress, cmd.email)):
+    for check, raw in ((Username, username), (EmailAddress, email)):
         try:
             check(raw)
         except errors.ValidationFailed as error:
             problems.append(error)
-    weak = password_policy.password_problem(cmd.password, username=cmd.username, email=cmd.email)
+    weak = password_policy.password_problem(password, username=username, email=email)
     if weak:
         problems.append(errors.WeakPassword(weak, field="password"))
     return problems

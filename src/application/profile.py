@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from uuid import UUID
 
 from application.commands import ChangePassword, UpdateProfile
@@ -27,9 +29,7 @@ async def update_profile(
     Raises: InvalidName, InvalidEmail, EmailTaken, InvalidCredentials (a new address
     without the right current password), TooManyAttempts, UserNotFound
     """
-    first = clean_name(cmd.first_name, field_name="first_name")
-    last = clean_name(cmd.last_name, field_name="last_name")
-    email = EmailAddress(cmd.email)
+    first, last, email = _checked(cmd)
     async with uow:
         user = await _user(uow, cmd.user_id)
         taken = email.key != user.email.key and await uow.users.email_exists(email.key)
@@ -43,6 +43,23 @@ async def update_profile(
         user.update_profile(first_name=first, last_name=last, email=email, now=clock.now())
         await uow.commit()
     return UserDetail.of(user)
+
+
+def _checked(cmd: UpdateProfile) -> tuple[str, str, EmailAddress]:
+    """The names and address by the rules, or every rule they break at once."""
+    first = partial(clean_name, cmd.first_name, field_name="first_name")
+    last = partial(clean_name, cmd.last_name, field_name="last_name")
+    email = partial(EmailAddress, cmd.email)
+    errors.raise_together([error for check in (first, last, email) if (error := _broken(check))])
+    return first(), last(), email()
+
+
+def _broken(check: Callable[[], object]) -> errors.ValidationFailed | None:
+    try:
+        check()
+    except errors.ValidationFailed as error:
+        return error
+    return None
 
 
 async def change_password(

@@ -227,8 +227,10 @@ async def test_an_over_long_or_control_character_name_is_refused_and_nothing_cha
 ) -> None:
     names = {"first_name": "Anna", "last_name": "Smith", field: value}
     before = written(state)
+    # Built unchecked: the command refuses control characters itself; the use case too.
+    cmd = UpdateProfile.model_construct(**{**edit(alice.id).model_dump(), **names})
     with pytest.raises(errors.InvalidName) as refused:
-        await services.update_profile(edit(alice.id, **names))
+        await services.update_profile(cmd)
     assert refused.value.field == field
     assert stored(state, alice.id) == ("", "", "alice@example.com")
     assert written(state) == before
@@ -247,4 +249,14 @@ async def test_an_inactive_user_is_not_found_and_nothing_changes(
     with pytest.raises(errors.UserNotFound):
         await services.update_profile(edit(alice.id, first_name="Anna"))
     assert stored(state, alice.id) == ("", "", "alice@example.com")
+    assert written(state) == before
+
+
+async def test_every_invalid_field_of_a_profile_is_refused_at_once(
+    services: Services, state: FakeState, alice: UserDetail
+) -> None:
+    before = written(state)
+    with pytest.raises(errors.InvalidFields) as refused:
+        await services.update_profile(edit(alice.id, first_name="x" * 31, email="not-an-address"))
+    assert [problem.field for problem in refused.value.problems] == ["first_name", "email"]
     assert written(state) == before
