@@ -257,6 +257,8 @@ async def test_every_invalid_field_of_a_profile_is_refused_at_once(
 ) -> None:
     before = written(state)
     with pytest.raises(errors.InvalidFields) as refused:
-        await services.update_profile(edit(alice.id, first_name="x" * 31, email="not-an-address"))
+        await services.update_profile(
+            edit(alice.id, first_name="\u0958" * 16, email="not-an-address")
+        )
     assert [problem.field for problem in refused.value.problems] == ["first_name", "email"]
     assert written(state) == before
