@@ -1,4 +1,5 @@
-"""Revision 0004 recomputes stored addresses and keys, and leaves what it cannot."""
+"""Revisions 0004 and 0005: stored addresses and keys by the new rules, leaving what they
+cannot change; failed sign-ins in the audit trail forget what was typed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import insert, select
 
 from infrastructure.db import migrations
 from infrastructure.db.engine import make_engine
-from infrastructure.db.tables import users
+from infrastructure.db.tables import audit_events, users
 
 # (address as stored by the old rules, its old key)
 STORED = {
@@ -92,3 +93,35 @@ async def test_downgrade_writes_ascii_domains_and_the_old_keys(fresh_database_ur
     assert after["ascii-spelling"] == ("Anna@xn--fa-hia.de", "anna@xn--fa-hia.de")
     assert after["plain"] == STORED["plain"]
     assert after["twin-ascii"] == STORED["twin-ascii"]
+
+
+async def test_upgrade_removes_typed_logins_from_the_audit_trail(fresh_database_url: str) -> None:
+    await asyncio.to_thread(migrations.upgrade, fresh_database_url, "0004")
+    rows = {
+        "LoginFailed": {"login": "my password oops"},
+        "SignInThrottled": {"login": "Ann", "retry_after": "60"},
+        "RoleGranted": {"role": "admin"},
+    }
+    engine = make_engine(fresh_database_url)
+    try:
+        async with engine.begin() as connection:
+            for event_type, details in rows.items():
+                await connection.execute(
+                    insert(audit_events).values(
+                        id=uuid.uuid4(),
+                        occurred_at=datetime.now(UTC),
+                        event_type=event_type,
+                        details=details,
+                    )
+                )
+        await asyncio.to_thread(migrations.upgrade, fresh_database_url, "0005")
+        async with engine.connect() as connection:
+            query = select(audit_events.c.event_type, audit_events.c.details)
+            after = {row.event_type: row.details for row in await connection.execute(query)}
+    finally:
+        await engine.dispose()
+    assert after == {
+        "LoginFailed": {},
+        "SignInThrottled": {"retry_after": "60"},
+        "RoleGranted": {"role": "admin"},
+    }
