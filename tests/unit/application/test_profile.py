@@ -11,6 +11,7 @@ from application.commands import UpdateProfile
 from application.results import UserDetail
 from application.services import Services
 from domain import errors, events
+from domain.values import EmailAddress
 from tests.fakes import FakeClock, FakeState, RecordingBus
 from tests.unit.application.helpers import CLIENT, PASSWORD, WRONG, SignUp, credentials
 
@@ -262,3 +263,14 @@ async def test_every_invalid_field_of_a_profile_is_refused_at_once(
         )
     assert [problem.field for problem in refused.value.problems] == ["first_name", "email"]
     assert written(state) == before
+
+
+async def test_an_address_an_older_rule_accepted_does_not_block_a_change_of_names(
+    services: Services, state: FakeState, alice: UserDetail
+) -> None:
+    legacy = EmailAddress.stored("alice@corp.local", "alice@corp.local")  # .local: refused now
+    state.users[alice.id].email = legacy
+    await services.update_profile(edit(alice.id, email="alice@corp.local", first_name="Al"))
+    assert stored(state, alice.id) == ("Al", "", "alice@corp.local")
+    with pytest.raises(errors.InvalidEmail):
+        await services.update_profile(edit(alice.id, email="alice@other.local"))
