@@ -4,6 +4,7 @@ on PostgreSQL (which refuses NUL in text outright): a 422 naming the field, neve
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -194,3 +195,16 @@ async def test_next_links_do_not_take_the_host_a_request_names(
         assert body["next"], path
         assert "evil.example" not in body["next"], body["next"]
         assert body["next"].startswith(f"{API}/"), body["next"]
+
+
+async def test_racing_registrations_of_one_address_in_both_spellings_make_one_account(
+    api: QuartClient,
+) -> None:
+    spellings = ["zoe@faß.de", "Zoe@xn--fa-hia.de", "ZOE@FAß.DE", "zoe@XN--FA-HIA.DE"] * 3
+    bodies = [
+        {"username": unique_name("race"), "email": email, "password": PASSWORD}
+        for email in spellings
+    ]
+    answers = await asyncio.gather(*(api.post(f"{API}/users", json=body) for body in bodies))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] + [409] * (len(bodies) - 1)
