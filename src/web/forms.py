@@ -8,13 +8,13 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from quart import request
 
+from application.commands import NOT_TEXT
 from domain import errors
 from domain.values import has_control_characters
 
 M = TypeVar("M", bound=BaseModel)
 FieldErrors = dict[str, str]
 SECRET_FIELDS = frozenset({"password", "confirm", "current_password", "new_password"})
-NOT_TEXT = "Use ordinary text: control characters are not allowed."
 
 
 async def read_form(fields: Iterable[str]) -> tuple[dict[str, str], FieldErrors]:
