@@ -113,15 +113,18 @@ def _normalise_email(raw: str) -> tuple[str, str]:
 
 
 def login_key(login: str) -> str:
-    """The key a sign-in name is looked up by: an address's key when it is one, else
-    the name trimmed, NFC and casefolded (a username's key)."""
+    """The key a sign-in name (or the start of one, in a search) is looked up by: an
+    address's key when it is one; else trimmed, NFC and casefolded like a username,
+    except after an ``@``, where a domain is only lower-cased (casefolding would turn
+    ``faß`` into ``fass``, another domain)."""
     text = unicodedata.normalize("NFC", login.strip())
-    if "@" in text:
-        try:
-            return EmailAddress(text).key
-        except errors.InvalidEmail:
-            pass
-    return text.casefold()
+    if "@" not in text:
+        return text.casefold()
+    try:
+        return EmailAddress(text).key
+    except errors.InvalidEmail:
+        local, _, domain = text.rpartition("@")
+        return f"{local.casefold()}@{domain.lower()}"
 
 
 def clean_name(raw: str, *, field_name: str) -> str:

@@ -208,3 +208,17 @@ async def test_racing_registrations_of_one_address_in_both_spellings_make_one_ac
     answers = await asyncio.gather(*(api.post(f"{API}/users", json=body) for body in bodies))
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [201] + [409] * (len(bodies) - 1)
+
+
+async def test_admins_find_an_international_address_by_either_spelling_and_any_case(
+    api: QuartClient, admin_headers: dict[str, str]
+) -> None:
+    body = {"username": unique_name("intl"), "email": "Anna@faß.de", "password": PASSWORD}
+    assert (await api.post(f"{API}/users", json=body)).status_code == 201
+    for query in ("ANNA@FAß", "anna@faß.de", "anna@xn--fa-hia.de"):
+        found = await api.get(
+            f"{API}/admin/users", query_string={"q": query}, headers=admin_headers
+        )
+        assert [user["username"] for user in (await found.get_json())["items"]] == [
+            body["username"]
+        ], query

@@ -212,6 +212,8 @@ def test_a_stored_address_loads_as_stored_without_the_rules_of_today() -> None:
         ("User@xn--fa-hia.de", "user@faß.de"),
         ("USER@FAß.DE", "user@faß.de"),
         ("not@an@address", "not@an@address"),
+        ("ANNA@FAß", "anna@faß"),  # the start of an address, in a search
+        ("STRASSE@x", "strasse@x"),
     ],
 )
 def test_a_login_is_looked_up_by_the_key_of_what_it_names(login: str, key: str) -> None:
