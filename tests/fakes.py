@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -18,6 +19,7 @@ from domain.audit import AuditEntry
 from domain.ports import (
     Cache,
     Clock,
+    LoginDigest,
     LoginThrottle,
     Mailer,
     MailMessage,
@@ -37,7 +39,7 @@ from domain.repositories import (
 from domain.roles import ADMIN, Role
 from domain.sessions import Session, SessionPolicy
 from domain.users import User
-from domain.values import PasswordHash
+from domain.values import PasswordHash, login_key
 
 SESSION_POLICY = SessionPolicy(idle_timeout=timedelta(hours=2), lifetime=timedelta(days=30))
 
@@ -458,6 +460,13 @@ class RecordingBus(EventBus):
         await super().publish(batch)
 
 
+class FakeLoginDigest(LoginDigest):
+    """Readable in test failures, and still never the login itself."""
+
+    def digest(self, login: str) -> str:
+        return "digest-" + hashlib.sha256(login_key(login).encode()).hexdigest()[:8]
+
+
 def fake_services() -> tuple[Services, FakeState, RecordingBus]:
     clock = FakeClock()
     state = FakeState(clock)
@@ -471,6 +480,7 @@ def fake_services() -> tuple[Services, FakeState, RecordingBus]:
         session_policy=SESSION_POLICY,
         tokens=FakeResetTokens(),
         reset_throttle=FakeLoginThrottle(limit=3, wait=3600),
+        login_digest=FakeLoginDigest(),
         cache=ReadCache(FakeCache(clock), ttl=300),
     )
     services.cache.subscribe(bus)

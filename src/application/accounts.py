@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import NoReturn, TypedDict
 from uuid import UUID
 
 from application.admin import authorise
@@ -10,10 +10,15 @@ from application.commands import Actor, Authenticate, CreateUser, RegisterUser
 from application.results import UserDetail
 from application.unit_of_work import UnitOfWork
 from domain import errors, events, password_policy
-from domain.ports import Clock, PasswordHasher
+from domain.ports import Clock, LoginDigest, PasswordHasher
 from domain.roles import Role, role_name
 from domain.users import User
 from domain.values import EmailAddress, Username
+
+
+class FailedLogin(TypedDict):
+    user_id: UUID | None
+    login_digest: str | None
 
 
 async def register(
@@ -23,7 +28,7 @@ async def register(
 
     Raises: InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken, EmailTaken
     """
-    return await _create(CreateUser(**cmd.model_dump()), None, uow=uow, hasher=hasher, clock=clock)
+    return await _create(cmd, frozenset(), None, uow=uow, hasher=hasher, clock=clock)
 
 
 async def create_user(
@@ -35,20 +40,19 @@ async def create_user(
     Raises: PermissionDenied, InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken,
     EmailTaken, RoleNotFound
     """
-    return await _create(cmd, actor, uow=uow, hasher=hasher, clock=clock)
+    return await _create(cmd, cmd.roles, actor, uow=uow, hasher=hasher, clock=clock)
 
 
 async def _create(
-    cmd: CreateUser,
+    cmd: RegisterUser,
+    roles: frozenset[str],
     actor: Actor | None,
     *,
     uow: UnitOfWork,
     hasher: PasswordHasher,
     clock: Clock,
 ) -> UserDetail:
-    problems = registration_problems(cmd)
-    if problems:
-        raise problems[0]
+    errors.raise_together(registration_problems(cmd.username, cmd.email, cmd.password))
     username, email = Username(cmd.username), EmailAddress(cmd.email)
     async with uow:
         if actor is not None:
@@ -59,7 +63,7 @@ async def _create(
         if actor is not None:
             await authorise(uow, actor)
         user = User.register(username, email, password_hash, now=clock.now())
-        for name in sorted(cmd.roles):
+        for name in sorted(roles):
             role = await _existing_role(uow, name)
             user.grant_role(role.name, now=clock.now())
         uow.users.add(user)
@@ -67,23 +71,30 @@ async def _create(
     return UserDetail.of(user)
 
 
-def registration_problems(cmd: RegisterUser) -> list[errors.ValidationFailed]:
+def registration_problems(
+    username: str, email: str, password: str
+) -> list[errors.ValidationFailed]:
     """Every rule the new account's username, e-mail and password break, at once, so a
-    form can show them all; availability is not checked here."""
+    form or a 422 can show them all; availability is not checked here."""
     problems: list[errors.ValidationFailed] = []
-    for check, raw in ((Username, cmd.username), (EmailAddress, cmd.email)):
+    for check, raw in ((Username, username), (EmailAddress, email)):
         try:
             check(raw)
         except errors.ValidationFailed as error:
             problems.append(error)
-    weak = password_policy.password_problem(cmd.password, username=cmd.username, email=cmd.email)
+    weak = password_policy.password_problem(password, username=username, email=email)
     if weak:
         problems.append(errors.WeakPassword(weak, field="password"))
     return problems
 
 
 async def authenticate(
-    cmd: Authenticate, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
+    cmd: Authenticate,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    digest: LoginDigest,
 ) -> UserDetail:
     """Check a login (username or e-mail) and password, and record the sign-in.
 
@@ -93,33 +104,45 @@ async def authenticate(
     Raises: InvalidCredentials
     """
     async with uow:
-        user = await checked_user(cmd, uow=uow, hasher=hasher, clock=clock)
+        user = await checked_user(cmd, uow=uow, hasher=hasher, clock=clock, digest=digest)
         await uow.commit()
         return UserDetail.of(user)
 
 
 async def checked_user(
-    cmd: Authenticate, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
+    cmd: Authenticate,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    digest: LoginDigest,
 ) -> User:
     """The active user the credentials belong to, with the sign-in recorded (not yet
     committed); on failure the failure is committed and InvalidCredentials raised."""
     user = await uow.users.get_by_login(cmd.login)
     if user is None:
         await hasher.dummy_verify(cmd.password)
-        await _fail(uow, cmd, clock, user_id=None)
+        await _fail(uow, clock, who=failed_login(cmd.login, None, digest))
     verification = await hasher.verify(cmd.password, user.password_hash)
     if not verification.ok or not user.active:
-        await _fail(uow, cmd, clock, user_id=user.id)
+        await _fail(uow, clock, who=failed_login(cmd.login, user, digest))
     if verification.upgraded is not None:
         user.rehash_password(verification.upgraded)
     user.record_login(now=clock.now())
     return user
 
 
-async def _fail(
-    uow: UnitOfWork, cmd: Authenticate, clock: Clock, *, user_id: UUID | None
-) -> NoReturn:
-    uow.record(events.LoginFailed(occurred_at=clock.now(), login=cmd.login, user_id=user_id))
+def failed_login(login: str, user: User | None, digest: LoginDigest) -> FailedLogin:
+    """Who a failed or refused sign-in is recorded against: the account the login
+    named, else a keyed digest of the login, never the login itself (it may be a
+    password typed into the wrong box)."""
+    if user is not None:
+        return {"user_id": user.id, "login_digest": None}
+    return {"user_id": None, "login_digest": digest.digest(login)}
+
+
+async def _fail(uow: UnitOfWork, clock: Clock, *, who: FailedLogin) -> NoReturn:
+    uow.record(events.LoginFailed(occurred_at=clock.now(), **who))
     await uow.commit()
     raise errors.InvalidCredentials()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from uuid import UUID
 
@@ -20,6 +19,7 @@ from domain import errors
 from domain.ports import Clock
 from domain.roles import ADMIN, Role, role_name
 from domain.users import User
+from domain.values import login_key
 
 
 async def authorise(uow: UnitOfWork, actor: Actor) -> None:
@@ -42,7 +42,7 @@ async def search_users(query: SearchUsers, actor: Actor, *, uow: UnitOfWork) -> 
 
     Raises: PermissionDenied
     """
-    prefix = unicodedata.normalize("NFC", query.query.strip()).casefold()
+    prefix = login_key(query.query)
     async with uow:
         await authorise(uow, actor)
         found = await uow.users.search(prefix, after=query.after, limit=query.limit + 1)

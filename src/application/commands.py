@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from domain import password_policy
+from domain.values import has_control_characters
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_max_length=1024)
+NOT_TEXT = "Use ordinary text: control characters are not allowed."
+
+
+def plain_text(value: str) -> str:
+    """Refuse NUL and other control or invisible characters before anything stores,
+    logs or looks them up (PostgreSQL refuses NUL in text outright)."""
+    if has_control_characters(value):
+        raise PydanticCustomError("control_characters", NOT_TEXT)
+    return value
+
+
+Text = Annotated[str, AfterValidator(plain_text)]
+"""Every text a request brings, body field or query parameter, passwords included."""
 
 
 class RegisterUser(BaseModel):
     model_config = _STRICT
 
-    username: str = Field(min_length=1, max_length=25, examples=["ada"])
-    email: str = Field(min_length=1, max_length=254, examples=["ada@example.com"])
-    password: str = Field(
+    username: Text = Field(min_length=1, max_length=25, examples=["ada"])
+    email: Text = Field(min_length=1, max_length=254, examples=["ada@example.com"])
+    password: Text = Field(
         min_length=1,
         max_length=password_policy.MAX_LENGTH,
         repr=False,
@@ -27,14 +43,14 @@ class RegisterUser(BaseModel):
 class CreateUser(RegisterUser):
     """Registration done by an operator, who may grant roles at once."""
 
-    roles: frozenset[str] = frozenset()
+    roles: frozenset[Text] = frozenset()
 
 
 class Authenticate(BaseModel):
     model_config = _STRICT
 
-    login: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
+    login: Text = Field(min_length=1, max_length=254)
+    password: Text = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
 
 
 class ListMembers(BaseModel):
@@ -49,13 +65,14 @@ class Client(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    ip: str | None = Field(default=None, max_length=45)
+    ip: Text | None = Field(default=None, max_length=45)
     user_agent: str = ""
 
     @field_validator("user_agent")
     @classmethod
     def _shorten(cls, value: str) -> str:
-        return value[:512]
+        """Kept for people to read, not refused: a header is not something they typed."""
+        return "".join(char for char in value if not has_control_characters(char))[:512]
 
 
 class SignIn(Authenticate):
@@ -70,10 +87,10 @@ class UpdateProfile(BaseModel):
     model_config = _STRICT
 
     user_id: UUID
-    first_name: str = Field(default="", max_length=30)
-    last_name: str = Field(default="", max_length=30)
-    email: str = Field(min_length=1, max_length=254)
-    current_password: str = Field(default="", max_length=password_policy.MAX_LENGTH, repr=False)
+    first_name: Text = Field(default="", max_length=30)
+    last_name: Text = Field(default="", max_length=30)
+    email: Text = Field(min_length=1, max_length=254)
+    current_password: Text = Field(default="", max_length=password_policy.MAX_LENGTH, repr=False)
     client: Client = Client()
 
 
@@ -82,23 +99,23 @@ class ChangePassword(BaseModel):
 
     user_id: UUID
     session_id: UUID | None = None
-    current_password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
-    new_password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
+    current_password: Text = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
+    new_password: Text = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
     client: Client = Client()
 
 
 class RequestPasswordReset(BaseModel):
     model_config = _STRICT
 
-    email: str = Field(min_length=1, max_length=254)
+    email: Text = Field(min_length=1, max_length=254)
     client: Client = Client()
 
 
 class ResetPassword(BaseModel):
     model_config = _STRICT
 
-    token: str = Field(min_length=1, max_length=512, repr=False)
-    new_password: str = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
+    token: Text = Field(min_length=1, max_length=512, repr=False)
+    new_password: Text = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
     client: Client = Client()
 
 
@@ -109,7 +126,7 @@ class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     user_id: UUID | None
-    name: str = "system"
+    name: Text = "system"
     client: Client = Client()
 
     @classmethod
@@ -120,8 +137,8 @@ class Actor(BaseModel):
 class SearchUsers(BaseModel):
     model_config = _STRICT
 
-    query: str = Field(default="", max_length=254)
-    after: str | None = Field(default=None, max_length=254)
+    query: Text = Field(default="", max_length=254)
+    after: Text | None = Field(default=None, max_length=254)
     limit: int = Field(default=25, ge=1, le=100)
 
 
@@ -129,8 +146,8 @@ class AuditQuery(BaseModel):
     model_config = _STRICT
 
     user_id: UUID | None = None
-    event_type: str | None = Field(default=None, max_length=40)
-    before: str | None = Field(default=None, max_length=80)
+    event_type: Text | None = Field(default=None, max_length=40)
+    before: Text | None = Field(default=None, max_length=80)
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -140,11 +157,11 @@ class RoleChange(BaseModel):
     model_config = _STRICT
 
     user_id: UUID
-    role: str = Field(min_length=1, max_length=25)
+    role: Text = Field(min_length=1, max_length=25)
 
 
 class DefineRole(BaseModel):
     model_config = _STRICT
 
-    name: str = Field(min_length=1, max_length=25, examples=["editor"])
-    description: str = Field(default="", max_length=200, examples=["Moderates the members list."])
+    name: Text = Field(min_length=1, max_length=25, examples=["editor"])
+    description: Text = Field(default="", max_length=200, examples=["Moderates the members list."])

@@ -41,6 +41,14 @@ class Invalidation:
     id: UUID = field(default_factory=uuid.uuid4)
 
 
+# Events that name an account but change nothing a cached copy holds: a flood of failed or
+# throttled sign-ins must not become a flood of outbox rows and evicted copies.
+UNCHANGING_EVENTS: tuple[type[events.Event], ...] = (
+    events.LoginFailed,
+    events.SignInThrottled,
+    events.RequestsThrottled,
+    events.PasswordResetRequested,
+)
 MEMBER_EVENTS: tuple[type[events.Event], ...] = (
     events.UserRegistered,
     events.ProfileUpdated,
@@ -53,6 +61,8 @@ def invalidation_for(event: events.Event) -> Invalidation | None:
     """What ``event`` makes stale: the account it names (sign-in and sign-out,
     profile, password, roles, sessions, activation), and the members pages when it
     changes who is listed or how; None when no cached copy depends on it."""
+    if isinstance(event, UNCHANGING_EVENTS):
+        return None
     user_id = getattr(event, "user_id", None)
     named = user_id if isinstance(user_id, UUID) else None
     members = isinstance(event, MEMBER_EVENTS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from uuid import UUID
 
 from application.commands import ChangePassword, UpdateProfile
@@ -28,11 +30,9 @@ async def update_profile(
     Raises: InvalidName, InvalidEmail, EmailTaken, InvalidCredentials (a new address
     without the right current password), TooManyAttempts, UserNotFound
     """
-    first = clean_name(cmd.first_name, field_name="first_name")
-    last = clean_name(cmd.last_name, field_name="last_name")
-    email = EmailAddress(cmd.email)
     async with uow:
         user = await _user(uow, cmd.user_id)
+        first, last, email = _checked(cmd, user.email)
         taken = email.key != user.email.key and await uow.users.email_exists(email.key)
     if taken:
         raise errors.EmailTaken(field="email")
@@ -44,6 +44,29 @@ async def update_profile(
         user.update_profile(first_name=first, last_name=last, email=email, now=clock.now())
         await uow.commit()
     return UserDetail.of(user)
+
+
+def _checked(cmd: UpdateProfile, current: EmailAddress) -> tuple[str, str, EmailAddress]:
+    """The names and address by the rules, or every rule they break at once. The
+    current address, sent back unchanged, is kept as it is: one an older rule accepted
+    must not stop its owner from changing their names."""
+    first = partial(clean_name, cmd.first_name, field_name="first_name")
+    last = partial(clean_name, cmd.last_name, field_name="last_name")
+    email = partial(_address, cmd.email, current)
+    errors.raise_together([error for check in (first, last, email) if (error := _broken(check))])
+    return first(), last(), email()
+
+
+def _address(raw: str, current: EmailAddress) -> EmailAddress:
+    return current if raw == current.value else EmailAddress(raw)
+
+
+def _broken(check: Callable[[], object]) -> errors.ValidationFailed | None:
+    try:
+        check()
+    except errors.ValidationFailed as error:
+        return error
+    return None
 
 
 async def change_password(

@@ -46,7 +46,14 @@ from application.results import (
 )
 from application.unit_of_work import UnitOfWork
 from domain.errors import ServiceUnavailable
-from domain.ports import Clock, Dependency, LoginThrottle, PasswordHasher, ResetTokens
+from domain.ports import (
+    Clock,
+    Dependency,
+    LoginDigest,
+    LoginThrottle,
+    PasswordHasher,
+    ResetTokens,
+)
 from domain.sessions import SessionPolicy
 
 SETUP = Actor.system("setup")
@@ -64,6 +71,7 @@ class Services:
     session_policy: SessionPolicy
     tokens: ResetTokens
     reset_throttle: LoginThrottle
+    login_digest: LoginDigest
     dependencies: Mapping[str, Dependency] = field(default_factory=dict)
     cache: ReadCache = field(default_factory=ReadCache.off)
 
@@ -81,7 +89,11 @@ class Services:
 
     async def authenticate(self, cmd: Authenticate) -> UserDetail:
         return await accounts.authenticate(
-            cmd, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            clock=self.clock,
+            digest=self.login_digest,
         )
 
     async def sign_in(self, cmd: SignIn) -> SignedIn:
@@ -92,6 +104,7 @@ class Services:
             clock=self.clock,
             throttle=self.throttle,
             policy=self.session_policy,
+            digest=self.login_digest,
         )
 
     async def resolve_session(self, key: str) -> CurrentSession | None:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import unicodedata
 from uuid import UUID
 
-from application.accounts import checked_user
+from application.accounts import checked_user, failed_login
 from application.caching import ReadCache
 from application.commands import SignIn
 from application.results import CurrentSession, SessionView, SignedIn, UserDetail
 from application.revocation import end_sessions
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
-from domain.ports import Clock, LoginThrottle, PasswordHasher
+from domain.ports import Clock, LoginDigest, LoginThrottle, PasswordHasher
 from domain.sessions import Session, SessionPolicy, hash_session_key, new_session_key
 from domain.users import User
+from domain.values import login_key
 
 KEY_MAX = 128
 
@@ -27,6 +27,7 @@ async def sign_in(
     clock: Clock,
     throttle: LoginThrottle,
     policy: SessionPolicy,
+    digest: LoginDigest,
 ) -> SignedIn:
     """Authenticate and open a new server-side session with a fresh key.
 
@@ -38,11 +39,11 @@ async def sign_in(
     """
     throttle_key = "signin:" + normalised_login(cmd.login)
     if (wait := await throttle.reserve(throttle_key)) is not None:
-        await _record_throttled(cmd, wait, uow=uow, clock=clock)
+        await _record_throttled(cmd, wait, uow=uow, clock=clock, digest=digest)
         raise errors.TooManyAttempts(wait)
     async with uow:
         uow.client_ip = cmd.client.ip
-        user = await checked_user(cmd, uow=uow, hasher=hasher, clock=clock)
+        user = await checked_user(cmd, uow=uow, hasher=hasher, clock=clock, digest=digest)
         key = new_session_key()
         session = Session.start(
             user.id,
@@ -66,7 +67,7 @@ async def sign_in(
 
 
 def normalised_login(login: str) -> str:
-    return unicodedata.normalize("NFC", login.strip()).casefold()
+    return login_key(login)
 
 
 def sign_in_keys(user: User) -> tuple[str, ...]:
@@ -167,10 +168,11 @@ async def revoke_other_sessions(
     return ended
 
 
-async def _record_throttled(cmd: SignIn, wait: int, *, uow: UnitOfWork, clock: Clock) -> None:
+async def _record_throttled(
+    cmd: SignIn, wait: int, *, uow: UnitOfWork, clock: Clock, digest: LoginDigest
+) -> None:
     async with uow:
         uow.client_ip = cmd.client.ip
-        uow.record(
-            events.SignInThrottled(occurred_at=clock.now(), login=cmd.login, retry_after=wait)
-        )
+        who = failed_login(cmd.login, await uow.users.get_by_login(cmd.login), digest)
+        uow.record(events.SignInThrottled(occurred_at=clock.now(), retry_after=wait, **who))
         await uow.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class DomainError(Exception):
     """Base of every error the domain and application layers raise on purpose."""
@@ -20,6 +22,25 @@ class ValidationFailed(DomainError):
 
     code = "validation_failed"
     default_message = "The value is not valid."
+
+
+class InvalidFields(ValidationFailed):
+    """Several values broke the rules at once: ``problems`` holds each one's error, so
+    a form or a 422 can name every field in one answer."""
+
+    default_message = "Some of the values are not valid."
+
+    def __init__(self, problems: Sequence[ValidationFailed] = (), message: str | None = None):
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+def raise_together(problems: Sequence[ValidationFailed]) -> None:
+    """Raise nothing when there are no problems, the one there is, or all of them."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidFields(problems)
 
 
 class InvalidUsername(ValidationFailed):

@@ -27,10 +27,12 @@ class UserLoggedIn(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoginFailed(Event):
-    """A sign-in attempt failed; ``login`` is what was typed, never the password."""
+    """A sign-in attempt failed: for the account the login named (``user_id``), or, when
+    it named none, for ``login_digest``, a keyed digest of it. What was typed is never
+    kept: it may be a password typed into the wrong box."""
 
-    login: str
     user_id: UUID | None = None
+    login_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,10 +91,12 @@ class SessionRevoked(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignInThrottled(Event):
-    """Sign-in refused because of too many recent failures for this login."""
+    """Sign-in refused because of too many recent failures for this login; who is named
+    as in LoginFailed (the account, else the login's digest)."""
 
-    login: str
     retry_after: int
+    user_id: UUID | None = None
+    login_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

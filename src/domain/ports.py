@@ -41,6 +41,17 @@ class Clock(abc.ABC):
         """The current time, timezone-aware UTC."""
 
 
+class LoginDigest(abc.ABC):
+    """A keyed one-way digest of a sign-in name that names no account: repeated attempts
+    with one name can be told apart from others and counted, while the audit trail and
+    the log never hold what was typed, and without the key nobody can test guesses
+    against them."""
+
+    @abc.abstractmethod
+    def digest(self, login: str) -> str:
+        """The same text for the same login (by its lookup key), whatever its case."""
+
+
 class LoginThrottle(abc.ABC):
     """Limits attempts per key (an account name, say) within a window.
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import abc
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from domain import values
 from domain.audit import AuditEntry
 from domain.roles import Role
 from domain.sessions import Session
@@ -51,8 +51,7 @@ class UserRepository(abc.ABC):
 
     async def get_by_login(self, login: str) -> User | None:
         """The user whose username or e-mail matches ``login``, ignoring case."""
-        key = unicodedata.normalize("NFC", login.strip()).casefold()
-        return self._remember(await self._get_by_login(key))
+        return self._remember(await self._get_by_login(values.login_key(login)))
 
     async def username_exists(self, key: str) -> bool:
         return await self._exists("username", key)

@@ -6,13 +6,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+import email_validator
+
 from domain import errors
 
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{3,25}")
 _EMAIL_MAX = 254
-_LOCAL_MAX = 64
-_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-_LOCAL_ATOM = re.compile(r"[^\s\"(),:;<>@\[\\\]]+")
 NAME_MAX = 30
 _NOT_TEXT = frozenset({"Cc", "Cf", "Cs", "Cn", "Co"})
 
@@ -48,9 +47,13 @@ class Username:
 
 
 class EmailAddress:
-    """A normalised address: trimmed, NFC, the domain lower-cased and IDNA-checked.
+    """A normalised address by the rules of the field (email-validator): trimmed, NFC,
+    the domain checked under IDNA 2008 and kept in its Unicode form.
 
-    Two addresses are the same when their casefolded forms match.
+    The ``key`` decides identity: the local part casefolded, then the domain in one
+    canonical form, so ``Anna@faß.de`` and ``anna@xn--fa-hia.de`` are one address (and
+    never ``anna@fass.de``, another domain). Value and key are each at most 254
+    characters: a casefolded local part can be longer than the typed one.
     """
 
     __slots__ = ("key", "value")
@@ -58,16 +61,25 @@ class EmailAddress:
     key: str
 
     def __init__(self, raw: str) -> None:
-        value = _normalise_email(raw)
+        value, key = _normalise_email(raw)
         object.__setattr__(self, "value", value)
-        object.__setattr__(self, "key", value.casefold())
+        object.__setattr__(self, "key", key)
+
+    @classmethod
+    def stored(cls, value: str, key: str) -> EmailAddress:
+        """An address as it was stored, not checked again: rules change, and an account
+        whose address an older rule accepted must still load."""
+        address = object.__new__(cls)
+        object.__setattr__(address, "value", value)
+        object.__setattr__(address, "key", key)
+        return address
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("EmailAddress is immutable")
 
-    def __reduce__(self) -> tuple[type[EmailAddress], tuple[str]]:
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
         # copy and pickle would restore the slots with setattr, which is refused above.
-        return (EmailAddress, (self.value,))
+        return (EmailAddress.stored, (self.value, self.key))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, EmailAddress) and other.key == self.key
@@ -82,43 +94,37 @@ class EmailAddress:
         return self.value
 
 
-def _normalise_email(raw: str) -> str:
+def _normalise_email(raw: str) -> tuple[str, str]:
+    """The address as stored and its key; InvalidEmail when it breaks a rule."""
     if not isinstance(raw, str):
         raise errors.InvalidEmail(field="email")
     text = unicodedata.normalize("NFC", raw.strip())
-    if has_control_characters(text) or text.count("@") != 1 or len(text) > _EMAIL_MAX:
+    if has_control_characters(text) or len(text) > _EMAIL_MAX:
         raise errors.InvalidEmail(field="email")
-    local, domain = text.split("@")
-    domain = _normalise_domain(domain)
-    if not local or len(local) > _LOCAL_MAX or not _valid_local(local):
-        raise errors.InvalidEmail(field="email")
-    address = f"{local}@{domain}"
-    if len(address) > _EMAIL_MAX:
-        raise errors.InvalidEmail(field="email")
-    return address
-
-
-def _valid_local(local: str) -> bool:
-    if local.startswith(".") or local.endswith(".") or ".." in local:
-        return False
-    return _LOCAL_ATOM.fullmatch(local) is not None
-
-
-def _normalise_domain(domain: str) -> str:
     try:
-        ascii_domain = domain.encode("idna").decode("ascii").lower()
-    except UnicodeError as exc:
+        checked = email_validator.validate_email(text, check_deliverability=False, strict=True)
+    except ValueError as exc:  # EmailNotValidError, and the IDNA codec's own errors
         raise errors.InvalidEmail(field="email") from exc
-    labels = ascii_domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+    value = checked.normalized
+    key = f"{checked.local_part.casefold()}@{checked.domain}"
+    if len(value) > _EMAIL_MAX or len(key) > _EMAIL_MAX:
         raise errors.InvalidEmail(field="email")
-    if labels[-1].isdigit():
-        raise errors.InvalidEmail(field="email")
-    return domain.lower() if domain.isascii() else _unicode_domain(ascii_domain)
+    return value, key
 
 
-def _unicode_domain(ascii_domain: str) -> str:
-    return ascii_domain.encode("ascii").decode("idna")
+def login_key(login: str) -> str:
+    """The key a sign-in name (or the start of one, in a search) is looked up by: an
+    address's key when it is one; else trimmed, NFC and casefolded like a username,
+    except after an ``@``, where a domain is only lower-cased (casefolding would turn
+    ``faß`` into ``fass``, another domain)."""
+    text = unicodedata.normalize("NFC", login.strip())
+    if "@" not in text:
+        return text.casefold()
+    try:
+        return EmailAddress(text).key
+    except errors.InvalidEmail:
+        local, _, domain = text.rpartition("@")
+        return f"{local.casefold()}@{domain.lower()}"
 
 
 def clean_name(raw: str, *, field_name: str) -> str:

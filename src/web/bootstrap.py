@@ -22,6 +22,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.db.engine import make_engine
 from infrastructure.db.outbox import SqlAlchemyPendingInvalidations
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.login_digest import HmacLoginDigest
 from infrastructure.mail import FolderMailer, JinjaMailTemplates, RetryingMailer, SmtpMailer
 from infrastructure.passwords import HashingPool, PasslibPasswordHasher, make_context
 from infrastructure.rate_limits import MemoryCounters, RedisCounters
@@ -96,6 +97,7 @@ def build_runtime(settings: Settings) -> Runtime:
         reset_throttle=throttle(
             counters, settings.reset_address_limit, settings.reset_address_window
         ),
+        login_digest=HmacLoginDigest(settings.secret()),
         dependencies={"redis": RedisDependency(redis)} if redis is not None else {},
         cache=read_cache(guard, settings),
     )

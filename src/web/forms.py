@@ -8,13 +8,13 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from quart import request
 
+from application.commands import NOT_TEXT
 from domain import errors
 from domain.values import has_control_characters
 
 M = TypeVar("M", bound=BaseModel)
 FieldErrors = dict[str, str]
 SECRET_FIELDS = frozenset({"password", "confirm", "current_password", "new_password"})
-NOT_TEXT = "Use ordinary text: control characters are not allowed."
 
 
 async def read_form(fields: Iterable[str]) -> tuple[dict[str, str], FieldErrors]:
@@ -45,7 +45,18 @@ def build(model: type[M], values: Mapping[str, object]) -> tuple[M | None, Field
 
 
 def field_error(error: errors.DomainError) -> FieldErrors:
+    """The message of each field ``error`` names (several, for InvalidFields)."""
+    if isinstance(error, errors.InvalidFields):
+        return field_errors(error.problems)
     return {error.field or "form": error.message}
+
+
+def field_errors(problems: Iterable[errors.DomainError]) -> FieldErrors:
+    """One message per field, the first for each, so every field shows its own."""
+    found: FieldErrors = {}
+    for error in problems:
+        found.setdefault(error.field or "form", error.message)
+    return found
 
 
 def kept(values: Mapping[str, str]) -> dict[str, str]:

@@ -68,7 +68,8 @@ def problem(
 
 
 def from_domain_error(error: errors.DomainError, status: int) -> Response:
-    fields = [FieldProblem(field=error.field, message=error.message)] if error.field else None
+    named = error.problems if isinstance(error, errors.InvalidFields) else (error,)
+    fields = [FieldProblem(field=e.field, message=e.message) for e in named if e.field] or None
     headers = {}
     if isinstance(error, errors.TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after)

@@ -54,7 +54,7 @@ async def test_a_commit_writes_one_entry_per_recorded_event_with_who_whom_and_wh
     async with new_uow() as uow:
         uow.client_ip = "2001:db8::42"
         uow.users.add(user)
-        uow.record(events.LoginFailed(occurred_at=at(2), login="zoë@exämple.org"))
+        uow.record(events.LoginFailed(occurred_at=at(2), login_digest="zoë@exämple.org"))
         await uow.commit()
 
     entries = await listed(new_uow)
@@ -62,7 +62,7 @@ async def test_a_commit_writes_one_entry_per_recorded_event_with_who_whom_and_wh
     assert await row_count(clean_engine) == 3
     failed, granted, registered = entries
     assert (failed.event_type, failed.user_id, failed.actor_id) == ("LoginFailed", None, None)
-    assert failed.details == {"login": "zoë@exämple.org"}
+    assert failed.details == {"login_digest": "zoë@exämple.org"}
     assert (granted.event_type, granted.user_id, granted.actor_id) == (
         "RoleGranted",
         user.id,
@@ -101,13 +101,13 @@ async def test_details_come_back_as_a_dict_of_strings(new_uow: UowFactory) -> No
         events.SessionRevoked(
             occurred_at=at(0), user_id=user_id, session_id=session_id, reason="signed out"
         ),
-        events.SignInThrottled(occurred_at=at(1), login="ann", retry_after=42),
+        events.SignInThrottled(occurred_at=at(1), login_digest="ann", retry_after=42),
     )
 
     throttled, revoked = await listed(new_uow)
 
     assert revoked.details == {"session_id": str(session_id), "reason": "signed out"}
-    assert throttled.details == {"login": "ann", "retry_after": "42"}
+    assert throttled.details == {"login_digest": "ann", "retry_after": "42"}
     assert type(throttled.details) is dict
 
 
@@ -117,10 +117,10 @@ async def test_list_is_newest_first_and_filters_by_user_and_event_type_within_th
     ann, bob = uuid4(), uuid4()
     await record(
         new_uow,
-        events.LoginFailed(occurred_at=at(3), login="ann", user_id=ann),
+        events.LoginFailed(occurred_at=at(3), login_digest="ann", user_id=ann),
         events.PasswordChanged(occurred_at=at(1), user_id=ann),
-        events.LoginFailed(occurred_at=at(4), login="bob", user_id=bob),
-        events.LoginFailed(occurred_at=at(2), login="ann", user_id=ann),
+        events.LoginFailed(occurred_at=at(4), login_digest="bob", user_id=bob),
+        events.LoginFailed(occurred_at=at(2), login_digest="ann", user_id=ann),
         events.PasswordChanged(occurred_at=at(5), user_id=bob),
     )
 
@@ -141,8 +141,8 @@ async def test_nothing_is_written_when_the_block_is_left_without_commit(
     async with new_uow() as uow:
         uow.client_ip = "203.0.113.9"
         uow.users.add(a_user())
-        uow.record(events.LoginFailed(occurred_at=at(0), login="ann"))
-        uow.audit.add(AuditEntry.of(events.LoginFailed(occurred_at=at(1), login="bob")))
+        uow.record(events.LoginFailed(occurred_at=at(0), login_digest="ann"))
+        uow.audit.add(AuditEntry.of(events.LoginFailed(occurred_at=at(1), login_digest="bob")))
         await uow.audit.flush()  # sent inside the transaction, then rolled back
 
     assert await row_count(clean_engine) == 0

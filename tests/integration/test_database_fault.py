@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from infrastructure.db import migrations
@@ -102,3 +104,45 @@ async def test_requests_get_503_while_postgres_is_down_and_recover_after(
         else:
             pytest.fail("the app did not recover when PostgreSQL came back")
         assert (await client.post("/api/v1/sessions", json=login)).status_code == 400
+
+
+def postmaster_pid(version: str, name: str) -> int:
+    pid_file = Path(f"/var/lib/postgresql/{version}/{name}/postmaster.pid")
+    return int(pid_file.read_text().split("\n", 1)[0])
+
+
+async def test_a_database_shutting_down_answers_503_not_500(
+    cluster: tuple[str, str, int], tmp_path: Path
+) -> None:
+    """A smart shutdown (SIGTERM to the postmaster, what `pg_ctl stop -m smart` sends)
+    waits for open sessions while refusing new ones with "the database system is shutting
+    down" (asyncpg's CannotConnectNowError, SQLSTATE 57P03)."""
+    version, name, port = cluster
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
+    await asyncio.to_thread(migrations.upgrade, url)
+    holder = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+    try:
+        os.kill(postmaster_pid(version, name), signal.SIGTERM)
+        await asyncio.sleep(0.5)
+        app = create_app(
+            load_settings(
+                GATEHOUSE_ENV="test",
+                DATABASE_URL=url,
+                SECRET_KEY="s" * 40,
+                INSTANCE_PATH=tmp_path,
+                DB_CONNECT_TIMEOUT=2,
+            )
+        )
+        login = {"login": "nobody", "password": "not the password"}
+        async with app.test_app():
+            client = app.test_client()
+            async with asyncio.timeout(HANG):
+                answers = await asyncio.gather(
+                    *(client.post("/api/v1/sessions", json=login) for _ in range(5)),
+                    client.get("/readyz"),
+                )
+        assert [answer.status_code for answer in answers[:5]] == [503] * 5
+        assert answers[0].mimetype == "application/problem+json"
+        assert answers[-1].status_code == 503
+    finally:
+        await holder.close()

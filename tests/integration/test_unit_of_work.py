@@ -109,7 +109,7 @@ async def test_events_of_fetched_users_and_loose_events_are_published_once(
         fetched = await uow.users.get(user.id)
         assert fetched is not None
         fetched.record_login(now=now)
-        uow.record(events.LoginFailed(occurred_at=now, login="someone"))
+        uow.record(events.LoginFailed(occurred_at=now, login_digest="someone"))
         await uow.commit()
         await uow.commit()
 
@@ -121,7 +121,7 @@ async def test_nothing_is_published_for_a_rolled_back_block(
 ) -> None:
     async with new_uow() as uow:
         uow.users.add(a_user())
-        uow.record(events.LoginFailed(occurred_at=datetime.now(UTC), login="someone"))
+        uow.record(events.LoginFailed(occurred_at=datetime.now(UTC), login_digest="someone"))
 
     with pytest.raises(Boom):
         async with new_uow() as uow:

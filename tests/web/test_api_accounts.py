@@ -434,7 +434,7 @@ async def test_an_email_used_by_another_account_is_a_409_email_taken(
 @pytest.mark.parametrize(
     ("body", "type_", "field"),
     [
-        ({"first_name": "bell\u0007"}, "/problems/invalid-name", "first_name"),
+        ({"first_name": "bell\u0007"}, "/problems/validation-failed", "first_name"),
         ({"last_name": "x" * 31}, "/problems/validation-failed", "last_name"),
         (
             {"email": "not an address", "current_password": PASSWORD},

@@ -194,3 +194,17 @@ async def test_a_new_account_gets_a_welcome_mail(client: QuartClient, outbox: Ou
     body = welcome[0].get_body(preferencelist=("plain",))
     assert body is not None
     assert "your Gatehouse account is ready" in body.get_content()
+
+
+async def test_an_empty_password_does_not_hide_the_username_and_email_errors(
+    client: QuartClient, web_engine: AsyncEngine
+) -> None:
+    response = await post_form(
+        client, "/register/", form("a b", email="not-an-address", password="", confirm="")
+    )
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Usernames are 3 to 25 letters" in html
+    assert "Enter a valid e-mail address." in html
+    assert 'id="password-error"' in html
+    assert await count_users(web_engine) == 0

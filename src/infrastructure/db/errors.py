@@ -19,6 +19,11 @@ _UNIQUE_KEYS: tuple[tuple[str, type[errors.DomainError], str], ...] = (
 )
 
 _UNREACHABLE = (exc.OperationalError, exc.InterfaceError, OSError, TimeoutError)
+# SQLSTATEs of a server that is there but will not serve now: connection exceptions
+# (08), too many connections (53300), and operator intervention (57P: shutting down,
+# starting up, crash recovery). asyncpg's errors for them reach SQLAlchemy as plain
+# DBAPIErrors, with no sign that the database is what is missing.
+_UNAVAILABLE_STATES = ("08", "53300", "57P")
 
 
 def domain_error_for(error: BaseException) -> errors.DomainError | None:
@@ -31,9 +36,21 @@ def domain_error_for(error: BaseException) -> errors.DomainError | None:
         return None
     if isinstance(error, _UNREACHABLE):
         return errors.ServiceUnavailable()
-    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+    if isinstance(error, exc.DBAPIError) and (
+        error.connection_invalidated or _sqlstate(error).startswith(_UNAVAILABLE_STATES)
+    ):
         return errors.ServiceUnavailable()
     return None
+
+
+def _sqlstate(error: exc.DBAPIError) -> str:
+    """The SQLSTATE of the driver's error (SQLAlchemy's adapter or asyncpg's own, which
+    it wraps), or "" when there is none."""
+    for cause in (error.orig, getattr(error.orig, "__cause__", None)):
+        state = getattr(cause, "sqlstate", None)
+        if isinstance(state, str) and state:
+            return state
+    return ""
 
 
 @asynccontextmanager

@@ -38,7 +38,7 @@ def user_from_row(row: Any, role_names: Iterable[str]) -> User:
     return User(
         id=row.id,
         username=Username(row.username),
-        email=EmailAddress(row.email),
+        email=EmailAddress.stored(row.email, row.email_key),
         password_hash=PasswordHash(row.password_hash),
         first_name=row.first_name,
         last_name=row.last_name,

@@ -62,13 +62,11 @@ async def register_form() -> ResponseReturnValue:
 @blueprint.post("/register/")
 @limited("register_attempt")
 async def register() -> ResponseReturnValue:
-    values, problems = await forms.read_form(REGISTER_FIELDS)
+    values, unreadable = await forms.read_form(REGISTER_FIELDS)
     cmd, invalid = forms.build(RegisterUser, {k: values[k] for k in REGISTER_FIELDS[:3]})
-    if cmd is not None:
-        invalid = {e.field or "form": e.message for e in accounts.registration_problems(cmd)}
-    problems = invalid | problems
-    if "password" not in problems and values["confirm"] != values["password"]:
-        problems["confirm"] = "The passwords do not match."
+    broken = accounts.registration_problems(values["username"], values["email"], values["password"])
+    problems = forms.field_errors(broken) | invalid | unreadable
+    forms.confirm_matches(values, problems, "password")
     if cmd is not None and not problems:
         try:
             async with reserved("register"):  # counts only the accounts made

@@ -74,11 +74,11 @@ async def test_the_default_handlers_log_every_security_event_without_its_time(
 ) -> None:
     bus = EventBus()
     subscribe_defaults(bus)
-    failed = events.LoginFailed(occurred_at=NOW, login="nobody")
+    failed = events.LoginFailed(occurred_at=NOW, login_digest="nobody")
     with caplog.at_level(logging.INFO, logger="gatehouse.security"):
         await bus.publish([failed, logged_in()])
     assert [record.getMessage() for record in caplog.records] == [
-        "LoginFailed login=nobody",
+        "LoginFailed login_digest=nobody",
         f"UserLoggedIn user_id={USER_ID} username=alice",
     ]
     assert events.LoginFailed in SECURITY_EVENTS

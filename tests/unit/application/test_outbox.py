@@ -80,7 +80,20 @@ async def test_an_event_no_cached_copy_depends_on_writes_nothing(
     services: Services, state: FakeState, clock: FakeClock
 ) -> None:
     async with services.uow_factory() as uow:
-        uow.record(events.LoginFailed(occurred_at=clock.now(), login="nobody"))
+        uow.record(events.LoginFailed(occurred_at=clock.now(), login_digest="ab12"))
+        await uow.commit()
+    assert state.outbox == []
+
+
+async def test_failed_and_throttled_sign_ins_of_an_account_leave_its_cached_copy(
+    services: Services, state: FakeState, clock: FakeClock
+) -> None:
+    """They name the account but change nothing a copy holds: an attacker's guesses
+    must not write an outbox row each, nor evict the account's copy on every guess."""
+    account = uuid4()
+    async with services.uow_factory() as uow:
+        uow.record(events.LoginFailed(occurred_at=clock.now(), user_id=account))
+        uow.record(events.SignInThrottled(occurred_at=clock.now(), user_id=account, retry_after=9))
         await uow.commit()
     assert state.outbox == []
 

@@ -11,6 +11,7 @@ from application.commands import UpdateProfile
 from application.results import UserDetail
 from application.services import Services
 from domain import errors, events
+from domain.values import EmailAddress
 from tests.fakes import FakeClock, FakeState, RecordingBus
 from tests.unit.application.helpers import CLIENT, PASSWORD, WRONG, SignUp, credentials
 
@@ -227,8 +228,10 @@ async def test_an_over_long_or_control_character_name_is_refused_and_nothing_cha
 ) -> None:
     names = {"first_name": "Anna", "last_name": "Smith", field: value}
     before = written(state)
+    # Built unchecked: the command refuses control characters itself; the use case too.
+    cmd = UpdateProfile.model_construct(**{**edit(alice.id).model_dump(), **names})
     with pytest.raises(errors.InvalidName) as refused:
-        await services.update_profile(edit(alice.id, **names))
+        await services.update_profile(cmd)
     assert refused.value.field == field
     assert stored(state, alice.id) == ("", "", "alice@example.com")
     assert written(state) == before
@@ -248,3 +251,26 @@ async def test_an_inactive_user_is_not_found_and_nothing_changes(
         await services.update_profile(edit(alice.id, first_name="Anna"))
     assert stored(state, alice.id) == ("", "", "alice@example.com")
     assert written(state) == before
+
+
+async def test_every_invalid_field_of_a_profile_is_refused_at_once(
+    services: Services, state: FakeState, alice: UserDetail
+) -> None:
+    before = written(state)
+    with pytest.raises(errors.InvalidFields) as refused:
+        await services.update_profile(
+            edit(alice.id, first_name="\u0958" * 16, email="not-an-address")
+        )
+    assert [problem.field for problem in refused.value.problems] == ["first_name", "email"]
+    assert written(state) == before
+
+
+async def test_an_address_an_older_rule_accepted_does_not_block_a_change_of_names(
+    services: Services, state: FakeState, alice: UserDetail
+) -> None:
+    legacy = EmailAddress.stored("alice@corp.local", "alice@corp.local")  # .local: refused now
+    state.users[alice.id].email = legacy
+    await services.update_profile(edit(alice.id, email="alice@corp.local", first_name="Al"))
+    assert stored(state, alice.id) == ("Al", "", "alice@corp.local")
+    with pytest.raises(errors.InvalidEmail):
+        await services.update_profile(edit(alice.id, email="alice@other.local"))

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from application import accounts
-from application.commands import Actor, CreateUser
+from application.commands import Actor, CreateUser, RegisterUser
 from application.results import UserDetail
 from application.services import Services
 from domain import errors, events
@@ -111,21 +111,41 @@ async def test_register_rejects_an_invalid_username_or_email_without_writing_any
     email: str,
     error: type[errors.DomainError],
 ) -> None:
+    # Built unchecked: the command refuses control characters itself; the use case too.
+    cmd = RegisterUser.model_construct(username=username, email=email, password=PASSWORD)
     with pytest.raises(error):
-        await services.register(registration(username, email))
+        await services.register(cmd)
     assert nothing_written(state, bus)
     assert state.rollbacks == 0
     assert hasher.work_done == 0
 
 
 def test_registration_problems_lists_every_broken_rule_at_once() -> None:
-    problems = accounts.registration_problems(registration("al", "nope", "password123"))
+    problems = accounts.registration_problems("al", "nope", "password123")
     assert [type(problem) for problem in problems] == [
         errors.InvalidUsername,
         errors.InvalidEmail,
         errors.WeakPassword,
     ]
-    assert accounts.registration_problems(registration()) == []
+    assert accounts.registration_problems("alice", "alice@example.com", PASSWORD) == []
+
+
+async def test_register_refuses_every_invalid_field_in_one_error(
+    services: Services, state: FakeState, bus: RecordingBus
+) -> None:
+    with pytest.raises(errors.InvalidFields) as refused:
+        await services.register(registration("al", "nope", "password123"))
+    assert [problem.field for problem in refused.value.problems] == [
+        "username",
+        "email",
+        "password",
+    ]
+    assert nothing_written(state, bus)
+
+
+async def test_register_refuses_one_invalid_field_with_its_own_error(services: Services) -> None:
+    with pytest.raises(errors.InvalidEmail):
+        await services.register(registration("alice", "nope"))
 
 
 async def test_the_password_is_stored_only_as_its_hash(

@@ -95,7 +95,7 @@ async def test_a_throttled_attempt_is_published_and_audited_with_the_clients_ip(
     throttle: FakeLoginThrottle,
     sign_up: SignUp,
 ) -> None:
-    await sign_up("alice")
+    alice = await sign_up("alice")
     await fail(services, "alice", LIMIT)
     bus.published.clear()
     audited = len(state.audit)
@@ -104,12 +104,12 @@ async def test_a_throttled_attempt_is_published_and_audited_with_the_clients_ip(
         await services.sign_in(credentials("Alice"))
 
     assert bus.published == [
-        events.SignInThrottled(occurred_at=clock.now(), login="Alice", retry_after=900)
+        events.SignInThrottled(occurred_at=clock.now(), user_id=alice.id, retry_after=900)
     ]
     assert len(state.audit) == audited + 1
     entry = state.audit[-1]
-    assert (entry.event_type, entry.user_id, entry.ip) == ("SignInThrottled", None, CLIENT.ip)
-    assert entry.details == {"login": "Alice", "retry_after": "900"}
+    assert (entry.event_type, entry.user_id, entry.ip) == ("SignInThrottled", alice.id, CLIENT.ip)
+    assert entry.details == {"retry_after": "900"}
 
 
 @pytest.mark.parametrize("login", ["alice", "nobody"], ids=["existing-account", "unknown-login"])
@@ -132,3 +132,17 @@ async def test_forty_attempts_at_once_check_at_most_the_limits_worth_of_password
     refused = [o for o in outcomes if isinstance(o, errors.TooManyAttempts)]
     assert hasher.work_done - work_before == LIMIT
     assert len(refused) == len(attempts) - LIMIT
+
+
+async def test_a_throttled_login_that_names_no_account_is_recorded_by_its_digest(
+    services: Services, state: FakeState, bus: RecordingBus
+) -> None:
+    typed = "my secret pass phrase"
+    await fail(services, typed, LIMIT)
+    with pytest.raises(errors.TooManyAttempts):
+        await services.sign_in(credentials(typed))
+    throttled = bus.published[-1]
+    assert isinstance(throttled, events.SignInThrottled)
+    assert throttled.user_id is None
+    assert throttled.login_digest == services.login_digest.digest(typed)
+    assert typed not in repr(state.audit)

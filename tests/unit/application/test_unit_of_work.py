@@ -107,7 +107,7 @@ async def test_events_are_published_once_even_when_committing_twice(
 async def test_a_recorded_event_is_published_on_commit(
     uow: UnitOfWork, bus: RecordingBus, clock: FakeClock
 ) -> None:
-    failed = events.LoginFailed(occurred_at=clock.now(), login="nobody")
+    failed = events.LoginFailed(occurred_at=clock.now(), login_digest="nobody")
     async with uow:
         uow.record(failed)
         await uow.commit()
@@ -118,7 +118,7 @@ async def test_a_recorded_event_is_dropped_with_a_rollback_and_not_carried_over(
     uow: UnitOfWork, bus: RecordingBus, clock: FakeClock
 ) -> None:
     async with uow:
-        uow.record(events.LoginFailed(occurred_at=clock.now(), login="nobody"))
+        uow.record(events.LoginFailed(occurred_at=clock.now(), login_digest="nobody"))
     async with uow:
         await uow.commit()
     assert bus.published == []

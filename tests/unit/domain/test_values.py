@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from domain import errors
-from domain.values import EmailAddress, PasswordHash, Username, clean_name
+from domain.values import EmailAddress, PasswordHash, Username, clean_name, login_key
 
 # -- Username ---------------------------------------------------------------------------
 
@@ -146,6 +146,78 @@ def test_internationalised_domains_compare_regardless_of_case_and_unicode_form()
     decomposed = "anna@bu\u0308cher.de"  # "u" followed by a combining diaeresis
     assert EmailAddress("anna@BÜCHER.de") == EmailAddress("anna@bücher.de")
     assert EmailAddress(decomposed) == EmailAddress("anna@bücher.de")
+
+
+def test_an_eszett_domain_is_kept_not_turned_into_another_domain() -> None:
+    # IDNA 2003 mapped faß.de to fass.de: mail to someone else's domain.
+    assert EmailAddress("user@faß.de").value == "user@faß.de"
+    assert EmailAddress("user@faß.de") != EmailAddress("user@fass.de")
+
+
+def test_an_address_spelled_in_unicode_and_in_ascii_is_one_address() -> None:
+    unicode_spelling, ascii_spelling = (
+        EmailAddress("User@faß.de"),
+        EmailAddress("user@xn--fa-hia.de"),
+    )
+    assert unicode_spelling == ascii_spelling
+    assert unicode_spelling.key == ascii_spelling.key == "user@faß.de"
+    assert ascii_spelling.value == "user@faß.de"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param("a@xn--zz.com", id="invalid-punycode"),
+        pytest.param("a@xn--.com", id="empty-punycode"),
+        pytest.param("anna@example.test", id="special-use-domain"),
+        pytest.param('"an na"@example.com', id="quoted-local-part"),
+        pytest.param("anna@[10.0.0.1]", id="domain-literal"),
+    ],
+)
+def test_email_rejects_what_the_rules_of_the_field_reject(raw: str) -> None:
+    with pytest.raises(errors.InvalidEmail):
+        EmailAddress(raw)
+
+
+def _folding_longer(length: int) -> str:
+    """An address of ``length`` characters whose local part (64 times ß) casefolds to twice
+    its length."""
+    domain_length = length - 64 - 1
+    labels = ["b" * 63] * (domain_length // 64) + ["c" * (domain_length % 64 - 4)]
+    address = "ß" * 64 + "@" + ".".join(label for label in labels if label) + ".com"
+    assert len(address) == length
+    return address
+
+
+def test_an_address_whose_casefolded_key_would_be_over_254_characters_is_rejected() -> None:
+    with pytest.raises(errors.InvalidEmail):
+        EmailAddress(_folding_longer(254))
+
+
+def test_value_and_key_fit_254_characters_whenever_an_address_is_accepted() -> None:
+    email = EmailAddress(_folding_longer(150))
+    assert len(email.value) <= 254 and len(email.key) <= 254
+    assert email.key.startswith("ss" * 64 + "@")
+
+
+def test_a_stored_address_loads_as_stored_without_the_rules_of_today() -> None:
+    email = EmailAddress.stored("a@xn--zz.com", "a@xn--zz.com")
+    assert (email.value, email.key) == ("a@xn--zz.com", "a@xn--zz.com")
+
+
+@pytest.mark.parametrize(
+    ("login", "key"),
+    [
+        ("  Alice ", "alice"),
+        ("User@xn--fa-hia.de", "user@faß.de"),
+        ("USER@FAß.DE", "user@faß.de"),
+        ("not@an@address", "not@an@address"),
+        ("ANNA@FAß", "anna@faß"),  # the start of an address, in a search
+        ("STRASSE@x", "strasse@x"),
+    ],
+)
+def test_a_login_is_looked_up_by_the_key_of_what_it_names(login: str, key: str) -> None:
+    assert login_key(login) == key
 
 
 def test_email_cannot_be_changed_after_creation() -> None:

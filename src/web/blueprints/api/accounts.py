@@ -98,9 +98,7 @@ async def members(query_args: PageQuery) -> Members:
     page = await services().list_members(ListMembers(page=page_number, per_page=query_args.limit))
     following = None
     if page.has_next:
-        following = url_for(
-            "api.members", cursor=str(page_number + 1), limit=query_args.limit, _external=True
-        )
+        following = url_for("api.members", cursor=str(page_number + 1), limit=query_args.limit)
     return Members(items=list(page.items), total=page.total, next=following)
 
 

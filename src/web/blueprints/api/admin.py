@@ -35,7 +35,6 @@ async def users(query_args: UserSearch) -> Users:
             q=query_args.q or None,
             after=page.after,
             limit=query_args.limit,
-            _external=True,
         )
     return Users(items=list(page.items), next=following)
 
@@ -128,6 +127,5 @@ async def audit_events(query_args: AuditSearch) -> AuditEvents:
             type=query_args.type,
             before=page.before,
             limit=query_args.limit,
-            _external=True,
         )
     return AuditEvents(items=list(page.items), next=following)

@@ -7,17 +7,22 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from application.commands import Text
 from application.results import AuditRecord, MemberSummary, SessionView, UserDetail
 
 _BODY = ConfigDict(extra="forbid", str_max_length=1024)
+NEXT = (
+    "The next page's path on this server (relative: the Host a request names never "
+    "moves it elsewhere), or null on the last page."
+)
 PASSWORD = Field(min_length=1, max_length=128, json_schema_extra={"format": "password"})
 
 
 class SignInBody(BaseModel):
     model_config = _BODY
 
-    login: str = Field(min_length=1, max_length=254, examples=["alice"])
-    password: str = PASSWORD
+    login: Text = Field(min_length=1, max_length=254, examples=["alice"])
+    password: Text = PASSWORD
     remember: bool = False
     cookie: bool = Field(
         default=False, description="Also set the session cookie (for JavaScript in a browser)."
@@ -37,12 +42,12 @@ class Token(BaseModel):
 class ProfilePatch(BaseModel):
     model_config = _BODY
 
-    first_name: str | None = Field(default=None, max_length=30, examples=["Ada"])
-    last_name: str | None = Field(default=None, max_length=30, examples=["Lovelace"])
-    email: str | None = Field(
+    first_name: Text | None = Field(default=None, max_length=30, examples=["Ada"])
+    last_name: Text | None = Field(default=None, max_length=30, examples=["Lovelace"])
+    email: Text | None = Field(
         default=None, min_length=1, max_length=254, examples=["ada@example.com"]
     )
-    current_password: str | None = Field(
+    current_password: Text | None = Field(
         default=None, max_length=128, description="Needed only to change the e-mail address."
     )
 
@@ -50,8 +55,8 @@ class ProfilePatch(BaseModel):
 class PasswordChangeBody(BaseModel):
     model_config = _BODY
 
-    current_password: str = PASSWORD
-    new_password: str = PASSWORD
+    current_password: Text = PASSWORD
+    new_password: Text = PASSWORD
 
 
 class PasswordChanged(BaseModel):
@@ -61,7 +66,7 @@ class PasswordChanged(BaseModel):
 class ResetRequestBody(BaseModel):
     model_config = _BODY
 
-    email: str = Field(min_length=1, max_length=254, examples=["alice@example.com"])
+    email: Text = Field(min_length=1, max_length=254, examples=["alice@example.com"])
 
 
 class Accepted(BaseModel):
@@ -71,7 +76,7 @@ class Accepted(BaseModel):
 class NewPasswordBody(BaseModel):
     model_config = _BODY
 
-    new_password: str = PASSWORD
+    new_password: Text = PASSWORD
 
 
 class CsrfToken(BaseModel):
@@ -81,13 +86,13 @@ class CsrfToken(BaseModel):
 class Members(BaseModel):
     items: list[MemberSummary]
     total: int
-    next: str | None = Field(description="The URL of the next page, if there is one.")
+    next: str | None = Field(description=NEXT)
 
 
 class PageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: str | None = Field(default=None, max_length=20)
+    cursor: Text | None = Field(default=None, max_length=20)
     limit: int = Field(default=20, ge=1, le=100)
 
 
@@ -98,25 +103,25 @@ class Sessions(BaseModel):
 class UserSearch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    q: str = Field(default="", max_length=254)
-    after: str | None = Field(default=None, max_length=254)
+    q: Text = Field(default="", max_length=254)
+    after: Text | None = Field(default=None, max_length=254)
     limit: int = Field(default=25, ge=1, le=100)
 
 
 class Users(BaseModel):
     items: list[UserDetail]
-    next: str | None
+    next: str | None = Field(description=NEXT)
 
 
 class AuditSearch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user: UUID | None = None
-    type: str | None = Field(default=None, max_length=40)
-    before: str | None = Field(default=None, max_length=80)
+    type: Text | None = Field(default=None, max_length=40)
+    before: Text | None = Field(default=None, max_length=80)
     limit: int = Field(default=50, ge=1, le=200)
 
 
 class AuditEvents(BaseModel):
     items: list[AuditRecord]
-    next: str | None
+    next: str | None = Field(description=NEXT)
