@@ -88,38 +88,18 @@ def registration_problems(
     return problems
 
 
-async def authenticate(
-    cmd: Authenticate,
-    *,
-    uow: UnitOfWork,
-    hasher: PasswordHasher,
-    clock: Clock,
-    digest: LoginDigest,
-) -> UserDetail:
-    """Check a login (username or e-mail) and password, and record the sign-in.
-
-    Unknown user, wrong password and inactive account fail alike, after the same
-    hashing work. A hash with dated parameters is replaced by a fresh one.
-
-    Raises: InvalidCredentials
-    """
-    async with uow:
-        user = await checked_user(cmd, uow=uow, hasher=hasher, clock=clock, digest=digest)
-        await uow.commit()
-        return UserDetail.of(user)
-
-
 async def checked_user(
     cmd: Authenticate,
+    user: User | None,
     *,
     uow: UnitOfWork,
     hasher: PasswordHasher,
     clock: Clock,
     digest: LoginDigest,
 ) -> User:
-    """The active user the credentials belong to, with the sign-in recorded (not yet
-    committed); on failure the failure is committed and InvalidCredentials raised."""
-    user = await uow.users.get_by_login(cmd.login)
+    """``user`` (the account ``cmd.login`` names, looked up in ``uow``), active and with
+    the right password, its sign-in recorded (not yet committed); on failure the
+    failure is committed and InvalidCredentials raised, after the same hashing work."""
     if user is None:
         await hasher.dummy_verify(cmd.password)
         await _fail(uow, clock, who=failed_login(cmd.login, None, digest))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from application.commands import RequestPasswordReset, ResetPassword
 from application.revocation import end_sessions
-from application.sessions import sign_in_keys
+from application.sessions import account_attempts_key
 from application.unit_of_work import UnitOfWork
 from domain import errors, events, password_policy
 from domain.ports import Clock, LoginThrottle, PasswordHasher, ResetTokens
@@ -76,8 +76,7 @@ async def reset_password(
         user.change_password(new_hash, now=now, via="reset")
         await end_sessions(uow, user.id, now=now, reason="password reset")
         await uow.commit()
-    for key in sign_in_keys(user):
-        await throttle.reset(key)
+    await throttle.reset(account_attempts_key(user))
 
 
 async def _token_user(token: str, *, uow: UnitOfWork, tokens: ResetTokens, clock: Clock) -> User:

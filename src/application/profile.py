@@ -9,7 +9,7 @@ from uuid import UUID
 from application.commands import ChangePassword, UpdateProfile
 from application.results import UserDetail
 from application.revocation import end_sessions
-from application.sessions import sign_in_keys
+from application.sessions import account_attempts_key
 from application.unit_of_work import UnitOfWork
 from domain import errors, password_policy
 from domain.ports import Clock, LoginThrottle, PasswordHasher
@@ -114,15 +114,13 @@ async def _user(uow: UnitOfWork, user_id: UUID) -> User:
 async def _confirm_password(
     user: User, password: str, *, hasher: PasswordHasher, throttle: LoginThrottle
 ) -> None:
-    """Check the account's current password as a sign-in would: an attempt under both
-    names of the account (its username and its address), reserved before hashing."""
-    keys = sign_in_keys(user)
-    for key in keys:
-        if (wait := await throttle.reserve(key)) is not None:
-            raise errors.TooManyAttempts(wait)
+    """Check the account's current password as a sign-in would: an attempt in the
+    account's window, reserved before hashing."""
+    key = account_attempts_key(user)
+    if (wait := await throttle.reserve(key)) is not None:
+        raise errors.TooManyAttempts(wait)
     if not (await hasher.verify(password, user.password_hash)).ok:
         raise errors.InvalidCredentials(
             "The current password is not right.", field="current_password"
         )
-    for key in keys:
-        await throttle.reset(key)
+    await throttle.reset(key)

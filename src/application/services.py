@@ -19,7 +19,6 @@ from application.caching import ReadCache
 from application.commands import (
     Actor,
     AuditQuery,
-    Authenticate,
     ChangePassword,
     Client,
     CreateUser,
@@ -85,15 +84,6 @@ class Services:
         tests), the command line passes itself, an administrator their own account."""
         return await accounts.create_user(
             cmd, actor, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
-        )
-
-    async def authenticate(self, cmd: Authenticate) -> UserDetail:
-        return await accounts.authenticate(
-            cmd,
-            uow=self.uow_factory(),
-            hasher=self.hasher,
-            clock=self.clock,
-            digest=self.login_digest,
         )
 
     async def sign_in(self, cmd: SignIn) -> SignedIn:

@@ -14,7 +14,6 @@ from domain import errors, events
 from domain.ports import Clock, LoginDigest, LoginThrottle, PasswordHasher
 from domain.sessions import Session, SessionPolicy, hash_session_key, new_session_key
 from domain.users import User
-from domain.values import login_key
 
 KEY_MAX = 128
 
@@ -31,19 +30,24 @@ async def sign_in(
 ) -> SignedIn:
     """Authenticate and open a new server-side session with a fresh key.
 
-    Each attempt takes a place in the login's window before its password is checked;
-    once the window is full, refuse without checking, whether or not the account
-    exists. A success forgets the attempts.
+    Each attempt takes a place in its account's window before the password is checked,
+    whichever of the account's names was typed (a login that names no account has a
+    window of its own); once the window is full, refuse without checking. So at most
+    the limit's worth of passwords are checked for an account in a window, however many
+    arrive at once. A success forgets the attempts.
 
     Raises: InvalidCredentials, TooManyAttempts
     """
-    throttle_key = "signin:" + normalised_login(cmd.login)
-    if (wait := await throttle.reserve(throttle_key)) is not None:
-        await _record_throttled(cmd, wait, uow=uow, clock=clock, digest=digest)
-        raise errors.TooManyAttempts(wait)
     async with uow:
         uow.client_ip = cmd.client.ip
-        user = await checked_user(cmd, uow=uow, hasher=hasher, clock=clock, digest=digest)
+        found = await uow.users.get_by_login(cmd.login)
+        throttle_key = attempts_key(cmd.login, found, digest)
+        if (wait := await throttle.reserve(throttle_key)) is not None:
+            who = failed_login(cmd.login, found, digest)
+            uow.record(events.SignInThrottled(occurred_at=clock.now(), retry_after=wait, **who))
+            await uow.commit()
+            raise errors.TooManyAttempts(wait)
+        user = await checked_user(cmd, found, uow=uow, hasher=hasher, clock=clock, digest=digest)
         key = new_session_key()
         session = Session.start(
             user.id,
@@ -66,13 +70,17 @@ async def sign_in(
     )
 
 
-def normalised_login(login: str) -> str:
-    return login_key(login)
+def account_attempts_key(user: User) -> str:
+    """The one window of password checks of an account, whichever name is typed."""
+    return f"signin:account:{user.id}"
 
 
-def sign_in_keys(user: User) -> tuple[str, ...]:
-    """The throttle keys sign-in uses for this account, by username and by address."""
-    return ("signin:" + user.username.key, "signin:" + normalised_login(user.email.key))
+def attempts_key(login: str, user: User | None, digest: LoginDigest) -> str:
+    """The account's window, or for a login that names no account, one of its own,
+    keyed by its digest so that what was typed is not kept in the counters either."""
+    if user is not None:
+        return account_attempts_key(user)
+    return f"signin:login:{digest.digest(login)}"
 
 
 async def resolve_session(
@@ -166,13 +174,3 @@ async def revoke_other_sessions(
         ended = await end_sessions(uow, user_id, now=clock.now(), reason=reason, keep=keep)
         await uow.commit()
     return ended
-
-
-async def _record_throttled(
-    cmd: SignIn, wait: int, *, uow: UnitOfWork, clock: Clock, digest: LoginDigest
-) -> None:
-    async with uow:
-        uow.client_ip = cmd.client.ip
-        who = failed_login(cmd.login, await uow.users.get_by_login(cmd.login), digest)
-        uow.record(events.SignInThrottled(occurred_at=clock.now(), retry_after=wait, **who))
-        await uow.commit()

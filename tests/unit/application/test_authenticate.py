@@ -1,4 +1,4 @@
-"""Signing in by username or e-mail, on in-memory fakes."""
+"""Checking credentials at sign-in, by username or e-mail, on in-memory fakes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from application.commands import Authenticate
+from application.commands import SignIn
 from application.services import Services
 from domain import errors, events
 from tests.fakes import FakeClock, FakePasswordHasher, FakeState, RecordingBus
@@ -15,8 +15,8 @@ from tests.unit.application.helpers import PASSWORD, SignUp, registration
 WRONG = "wrong horse battery staple"
 
 
-def login(login: str, password: str = PASSWORD) -> Authenticate:
-    return Authenticate(login=login, password=password)
+def login(login: str, password: str = PASSWORD) -> SignIn:
+    return SignIn(login=login, password=password)
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ async def test_sign_in_by_username_or_email_in_any_letter_case(
     alice = await sign_up("Alice", "Anna.S@example.com")
     bus.published.clear()
     clock.advance(days=1)
-    detail = await services.authenticate(login(typed))
+    detail = (await services.sign_in(login(typed))).user
     assert detail.id == alice.id
     assert detail.last_login_at == clock.now()
     assert state.users[alice.id].last_login_at == clock.now()
@@ -50,10 +50,10 @@ async def test_unknown_user_wrong_password_and_inactive_user_look_the_same(
     bob = await sign_up("bob")
     state.users[bob.id].active = False
 
-    async def outcome(cmd: Authenticate) -> tuple[type[Exception], str, int]:
+    async def outcome(cmd: SignIn) -> tuple[type[Exception], str, int]:
         work_before = hasher.work_done
         with pytest.raises(errors.DomainError) as caught:
-            await services.authenticate(cmd)
+            await services.sign_in(cmd)
         return type(caught.value), str(caught.value), hasher.work_done - work_before
 
     unknown = await outcome(login("nobody"))
@@ -82,7 +82,7 @@ async def test_a_failed_sign_in_publishes_login_failed_and_changes_nothing(
     state.users[ids["bob"]].active = False
     bus.published.clear()
     with pytest.raises(errors.InvalidCredentials):
-        await services.authenticate(login(typed, password))
+        await services.sign_in(login(typed, password))
     owner_id = ids.get(owner or "")
     digest = None if owner_id else services.login_digest.digest(typed)
     assert bus.published == [
@@ -99,7 +99,7 @@ async def test_an_outdated_hash_is_replaced_on_successful_sign_in(
     assert state.users[alice.id].password_hash == await old_hasher.hash(PASSWORD)
     bus.published.clear()
 
-    await services.authenticate(login("alice"))
+    await services.sign_in(login("alice"))
 
     assert state.users[alice.id].password_hash == await FakePasswordHasher().hash(PASSWORD)
     assert [type(event) for event in bus.published] == [events.UserLoggedIn]
@@ -111,5 +111,5 @@ async def test_an_outdated_hash_is_kept_after_a_wrong_password(
     old_hasher = FakePasswordHasher(scheme="old")
     alice = await dataclasses.replace(services, hasher=old_hasher).register(registration())
     with pytest.raises(errors.InvalidCredentials):
-        await services.authenticate(login("alice", WRONG))
+        await services.sign_in(login("alice", WRONG))
     assert state.users[alice.id].password_hash == await old_hasher.hash(PASSWORD)

@@ -299,12 +299,12 @@ async def test_checking_a_good_token_passes_and_leaves_it_usable(
 async def test_a_reset_forgets_earlier_failed_sign_ins(
     services: Services, alice: UserDetail, token_for: Callable[[UUID], str]
 ) -> None:
+    for n in range(5):
+        with pytest.raises(errors.InvalidCredentials):
+            await services.sign_in(credentials(("alice", alice.email)[n % 2], WRONG))
     for login in ("alice", alice.email):
-        for _ in range(5):
-            with pytest.raises(errors.InvalidCredentials):
-                await services.sign_in(credentials(login, WRONG))
-    with pytest.raises(errors.TooManyAttempts):
-        await services.sign_in(credentials("alice", PASSWORD))
+        with pytest.raises(errors.TooManyAttempts):
+            await services.sign_in(credentials(login, PASSWORD))
 
     await services.reset_password(resetting(token_for(alice.id)))
 
