@@ -9,7 +9,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic_core import PydanticCustomError
 
 from domain import password_policy
+from domain.sessions import USER_AGENT_MAX
 from domain.values import has_control_characters
+
+TOKEN_MAX = 512  # a reset token is far shorter; anything longer is not one of ours
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_max_length=1024)
 NOT_TEXT = "Use ordinary text: control characters are not allowed."
@@ -72,7 +75,7 @@ class Client(BaseModel):
     @classmethod
     def _shorten(cls, value: str) -> str:
         """Kept for people to read, not refused: a header is not something they typed."""
-        return "".join(char for char in value if not has_control_characters(char))[:512]
+        return "".join(char for char in value if not has_control_characters(char))[:USER_AGENT_MAX]
 
 
 class SignIn(Authenticate):
@@ -114,7 +117,7 @@ class RequestPasswordReset(BaseModel):
 class ResetPassword(BaseModel):
     model_config = _STRICT
 
-    token: Text = Field(min_length=1, max_length=512, repr=False)
+    token: Text = Field(min_length=1, max_length=TOKEN_MAX, repr=False)
     new_password: Text = Field(min_length=1, max_length=password_policy.MAX_LENGTH, repr=False)
     client: Client = Client()
 

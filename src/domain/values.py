@@ -16,6 +16,11 @@ NAME_MAX = 30
 _NOT_TEXT = frozenset({"Cc", "Cf", "Cs", "Cn", "Co"})
 
 
+def tidy(text: str) -> str:
+    """Trimmed and in NFC: the one form typed text is checked, compared and kept in."""
+    return unicodedata.normalize("NFC", text.strip())
+
+
 def has_control_characters(text: str) -> bool:
     """True for NUL and other control characters, invisible format characters (bidi
     overrides, zero-width spaces), and unassigned, private or surrogate code points."""
@@ -98,7 +103,7 @@ def _normalise_email(raw: str) -> tuple[str, str]:
     """The address as stored and its key; InvalidEmail when it breaks a rule."""
     if not isinstance(raw, str):
         raise errors.InvalidEmail(field="email")
-    text = unicodedata.normalize("NFC", raw.strip())
+    text = tidy(raw)
     if has_control_characters(text) or len(text) > _EMAIL_MAX:
         raise errors.InvalidEmail(field="email")
     try:
@@ -117,7 +122,7 @@ def login_key(login: str) -> str:
     address's key when it is one; else trimmed, NFC and casefolded like a username,
     except after an ``@``, where a domain is only lower-cased (casefolding would turn
     ``faß`` into ``fass``, another domain)."""
-    text = unicodedata.normalize("NFC", login.strip())
+    text = tidy(login)
     if "@" not in text:
         return text.casefold()
     try:
@@ -129,7 +134,7 @@ def login_key(login: str) -> str:
 
 def clean_name(raw: str, *, field_name: str) -> str:
     """A first or last name: trimmed, at most 30 characters, no control characters."""
-    text = unicodedata.normalize("NFC", raw.strip())
+    text = tidy(raw)
     if len(text) > NAME_MAX or has_control_characters(text):
         raise errors.InvalidName(field=field_name)
     return text

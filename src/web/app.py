@@ -14,6 +14,7 @@ from quart_wtf import CSRFProtect
 from werkzeug.routing import Rule
 
 from application.services import Services
+from domain import password_policy
 from domain.ports import RateLimit
 from infrastructure.rate_limits import MemoryCounters
 from infrastructure.settings import Settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     register_assets(
         app, settings.static_root, headers=security_headers(production=settings.is_production)
     )
+    app.jinja_env.globals["PASSWORD_MAX"] = password_policy.MAX_LENGTH
     keep_context_processors_on_the_loop(app)
     return app
 

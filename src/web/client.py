@@ -7,8 +7,7 @@ import ipaddress
 from quart import request
 
 from application.commands import Client
-
-USER_AGENT_MAX = 512
+from domain.sessions import USER_AGENT_MAX
 
 
 def client_ip() -> str | None:

@@ -13,6 +13,7 @@ import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
+from domain import password_policy
 from web import assets
 from web.headers import YEAR
 
@@ -190,3 +191,11 @@ async def test_template_context_processors_run_on_the_event_loop(app: Quart) -> 
     assert all(inspect.iscoroutinefunction(each) for each in processors)
     html = await (await app.test_client().get("/")).get_data(as_text=True)
     assert 'name="csrf_token"' in html  # what the wrapped processors provide still works
+
+
+async def test_password_boxes_take_as_many_characters_as_the_policy_allows(
+    client: QuartClient,
+) -> None:
+    html = await (await client.get("/register/")).get_data(as_text=True)
+    lengths = set(re.findall(r'type="password"[^>]*maxlength="?(\d+)', html))
+    assert lengths == {str(password_policy.MAX_LENGTH)}

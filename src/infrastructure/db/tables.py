@@ -20,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from domain.sessions import USER_AGENT_MAX
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -100,7 +102,7 @@ sessions = Table(
     Column("last_seen_at", Timestamp(), nullable=False),
     Column("expires_at", Timestamp(), nullable=False),
     Column("persistent", Boolean, nullable=False),
-    Column("user_agent", String(512), nullable=False, default=""),
+    Column("user_agent", String(USER_AGENT_MAX), nullable=False, default=""),
     Column("ip", String(45), nullable=True),
     Column("revoked_at", Timestamp(), nullable=True),
 )

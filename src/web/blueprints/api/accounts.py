@@ -10,6 +10,7 @@ from quart_wtf.utils import generate_csrf
 from werkzeug.exceptions import Unauthorized
 
 from application.commands import (
+    TOKEN_MAX,
     ChangePassword,
     ListMembers,
     RegisterUser,
@@ -226,6 +227,6 @@ async def request_reset(data: ResetRequestBody) -> tuple[Accepted, int]:
 @problems(400, 415, 422)
 async def reset(token: str, data: NewPasswordBody) -> ResponseReturnValue:
     """Set a new password with the token from the mail; every session ends."""
-    cmd = ResetPassword(token=token[:512], new_password=data.new_password, client=client())
+    cmd = ResetPassword(token=token[:TOKEN_MAX], new_password=data.new_password, client=client())
     await services().reset_password(cmd)
     return "", 204

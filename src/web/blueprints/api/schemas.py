@@ -9,13 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from application.commands import Text
 from application.results import AuditRecord, MemberSummary, SessionView, UserDetail
+from domain import password_policy
 
 _BODY = ConfigDict(extra="forbid", str_max_length=1024)
 NEXT = (
     "The next page's path on this server (relative: the Host a request names never "
     "moves it elsewhere), or null on the last page."
 )
-PASSWORD = Field(min_length=1, max_length=128, json_schema_extra={"format": "password"})
+PASSWORD = Field(
+    min_length=1, max_length=password_policy.MAX_LENGTH, json_schema_extra={"format": "password"}
+)
 
 
 class SignInBody(BaseModel):
@@ -48,7 +51,9 @@ class ProfilePatch(BaseModel):
         default=None, min_length=1, max_length=254, examples=["ada@example.com"]
     )
     current_password: Text | None = Field(
-        default=None, max_length=128, description="Needed only to change the e-mail address."
+        default=None,
+        max_length=password_policy.MAX_LENGTH,
+        description="Needed only to change the e-mail address.",
     )
 
 
