@@ -313,7 +313,7 @@ class FakeAuditLog(AuditLog):
 
 class FakeLoginThrottle(LoginThrottle):
     """Counts attempts per key with no clock: ``limit`` go ahead, the rest are refused
-    until a reset."""
+    until a place is released or the key reset."""
 
     def __init__(self, limit: int = 5, wait: int = 900) -> None:
         self.limit = limit
@@ -325,6 +325,10 @@ class FakeLoginThrottle(LoginThrottle):
             return self.wait
         self.attempts[key] = self.attempts.get(key, 0) + 1
         return None
+
+    async def release(self, key: str) -> None:
+        if self.attempts.get(key, 0) > 0:
+            self.attempts[key] -= 1
 
     async def reset(self, key: str) -> None:
         self.attempts.pop(key, None)

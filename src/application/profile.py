@@ -123,4 +123,4 @@ async def _confirm_password(
         raise errors.InvalidCredentials(
             "The current password is not right.", field="current_password"
         )
-    await throttle.reset(key)
+    await throttle.release(key)

@@ -32,9 +32,9 @@ async def sign_in(
 
     Each attempt takes a place in its account's window before the password is checked,
     whichever of the account's names was typed (a login that names no account has a
-    window of its own); once the window is full, refuse without checking. So at most
-    the limit's worth of passwords are checked for an account in a window, however many
-    arrive at once. A success forgets the attempts.
+    window of its own); once the window is full, refuse without checking. A right
+    password gives its place back. So at most the limit's worth of wrong passwords are
+    checked for an account in a window, however many arrive at once.
 
     Raises: InvalidCredentials, TooManyAttempts
     """
@@ -60,7 +60,7 @@ async def sign_in(
         )
         uow.sessions.add(session)
         await uow.commit()
-    await throttle.reset(throttle_key)
+    await throttle.release(throttle_key)
     return SignedIn(
         user=UserDetail.of(user),
         session_key=key,

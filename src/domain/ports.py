@@ -65,8 +65,13 @@ class LoginThrottle(abc.ABC):
         else the seconds until it may try again (nothing counted)."""
 
     @abc.abstractmethod
+    async def release(self, key: str) -> None:
+        """Give back one place reserved for ``key``: a right password is no guess, so
+        only wrong ones fill the window (and a success cannot empty it for others)."""
+
+    @abc.abstractmethod
     async def reset(self, key: str) -> None:
-        """Forget the attempts, after one proved the account's password."""
+        """Forget every attempt of ``key`` (the mailbox was proved by a reset link)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,9 +81,9 @@ async def test_forty_sign_ins_at_once_for_one_account_check_five_passwords(
     right = {"login": account.user.username, "password": PASSWORD}
     async with store(SIGNIN_FAILURE_LIMIT=5) as app:
         responses = await at_once(app, "POST", "/api/v1/sessions", [right, *guesses])
-    checked = await failed_sign_ins(web_engine) + statuses(responses).get(201, 0)
-    assert checked == 5
-    assert statuses(responses).get(429) == 35
+    assert await failed_sign_ins(web_engine) == 5
+    assert statuses(responses).get(201, 0) <= 1  # only if it came before the window filled
+    assert statuses(responses).get(429) == 40 - 5 - statuses(responses).get(201, 0)
     assert all(int(r.headers["Retry-After"]) > 0 for r in responses if r.status_code == 429)
 
 

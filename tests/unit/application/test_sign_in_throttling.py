@@ -56,13 +56,16 @@ async def test_the_correct_password_is_refused_too_while_locked(
     assert state.users[alice.id].last_login_at is None
 
 
-async def test_a_successful_sign_in_before_the_limit_resets_the_count(
+async def test_a_right_password_takes_no_place_but_leaves_the_wrong_ones_counted(
     services: Services, throttle: FakeLoginThrottle, sign_up: SignUp
 ) -> None:
+    """A success gives its own place back and forgets nothing else: with guesses in
+    flight, it must not open the window to more of them."""
     await sign_up("alice")
     await fail(services, "alice", LIMIT - 1)
-    await services.sign_in(credentials("alice"))
-    await fail(services, "alice", LIMIT)
+    for _ in range(LIMIT + 1):
+        await services.sign_in(credentials("alice"))
+    await fail(services, "alice", 1)
     with pytest.raises(errors.TooManyAttempts):
         await services.sign_in(credentials("alice"))
 
