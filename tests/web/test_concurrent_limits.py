@@ -81,9 +81,12 @@ async def test_forty_sign_ins_at_once_for_one_account_check_five_passwords(
     right = {"login": account.user.username, "password": PASSWORD}
     async with store(SIGNIN_FAILURE_LIMIT=5) as app:
         responses = await at_once(app, "POST", "/api/v1/sessions", [right, *guesses])
-    assert await failed_sign_ins(web_engine) == 5
-    assert statuses(responses).get(201, 0) <= 1  # only if it came before the window filled
-    assert statuses(responses).get(429) == 40 - 5 - statuses(responses).get(201, 0)
+    wrong, right = await failed_sign_ins(web_engine), statuses(responses).get(201, 0)
+    # The right one signs in when it finds a place; that place is given back, and may or
+    # may not be taken by a guess still in flight. Never more than 5 wrong ones checked.
+    assert wrong <= 5
+    assert wrong + right >= 5
+    assert statuses(responses).get(429) == 40 - wrong - right
     assert all(int(r.headers["Retry-After"]) > 0 for r in responses if r.status_code == 429)
 
 
