@@ -41,6 +41,7 @@ ALLOWED = {
             "quart_schema",
             "quart_wtf",
             "werkzeug",
+            "jinja2",  # the synchronous template environment (web.rendering)
             "pydantic",
             "servestatic",
         }

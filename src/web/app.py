@@ -28,6 +28,7 @@ from web.bootstrap import Runtime, build_runtime
 from web.errors import register_error_handlers
 from web.headers import register_headers, security_headers
 from web.problems import use_strict_json
+from web.rendering import register_templates
 from web.request_log import register_request_log
 from web.runtime import SERVICES
 from web.throttling import register_rate_limits, use_counters
@@ -37,6 +38,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     """An app for ``settings``; pass ``services`` to run it on other adapters (tests)."""
     app = Quart(__name__, static_folder=None)  # servestatic serves /static/, see register_assets
     register_config(app, settings)
+    register_templates(app)
     register_services(app, settings, services)
     register_proxy_fix(app, settings.trusted_proxy_hops)
     register_request_log(app)
