@@ -42,6 +42,7 @@ ALLOWED = {
             "quart_wtf",
             "werkzeug",
             "jinja2",  # the synchronous template environment (web.rendering)
+            "itsdangerous",  # signing CSRF tokens once per session (web.csrf)
             "pydantic",
             "servestatic",
         }

@@ -25,6 +25,7 @@ from web.blueprints.api import accounts as api_accounts  # noqa: F401 (registers
 from web.blueprints.api import admin as api_admin  # noqa: F401 (registers routes)
 from web.blueprints.api import base as api
 from web.bootstrap import Runtime, build_runtime
+from web.csrf import register_csrf_tokens
 from web.errors import register_error_handlers
 from web.headers import register_headers, security_headers
 from web.problems import use_strict_json
@@ -137,6 +138,7 @@ def register_csrf(app: Quart) -> None:
     lives as long as the session, so a form left open for an afternoon still works."""
     app.config.update(WTF_CSRF_TIME_LIMIT=None, WTF_CSRF_SSL_STRICT=True)
     CSRFProtect(app)
+    register_csrf_tokens(app)
 
 
 def register_api(app: Quart) -> None:
