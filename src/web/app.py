@@ -32,6 +32,7 @@ from web.problems import use_strict_json
 from web.rendering import register_templates
 from web.request_log import register_request_log
 from web.runtime import SERVICES
+from web.sessions import register_sessions
 from web.throttling import register_rate_limits, use_counters
 
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     app = Quart(__name__, static_folder=None)  # servestatic serves /static/, see register_assets
     register_config(app, settings)
     register_templates(app)
+    register_sessions(app)
     register_services(app, settings, services)
     register_proxy_fix(app, settings.trusted_proxy_hops)
     register_request_log(app)
