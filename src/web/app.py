@@ -25,11 +25,14 @@ from web.blueprints.api import accounts as api_accounts  # noqa: F401 (registers
 from web.blueprints.api import admin as api_admin  # noqa: F401 (registers routes)
 from web.blueprints.api import base as api
 from web.bootstrap import Runtime, build_runtime
+from web.csrf import register_csrf_tokens
 from web.errors import register_error_handlers
 from web.headers import register_headers, security_headers
 from web.problems import use_strict_json
+from web.rendering import register_templates
 from web.request_log import register_request_log
 from web.runtime import SERVICES
+from web.sessions import register_sessions
 from web.throttling import register_rate_limits, use_counters
 
 
@@ -37,6 +40,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     """An app for ``settings``; pass ``services`` to run it on other adapters (tests)."""
     app = Quart(__name__, static_folder=None)  # servestatic serves /static/, see register_assets
     register_config(app, settings)
+    register_templates(app)
+    register_sessions(app)
     register_services(app, settings, services)
     register_proxy_fix(app, settings.trusted_proxy_hops)
     register_request_log(app)
@@ -135,6 +140,7 @@ def register_csrf(app: Quart) -> None:
     lives as long as the session, so a form left open for an afternoon still works."""
     app.config.update(WTF_CSRF_TIME_LIMIT=None, WTF_CSRF_SSL_STRICT=True)
     CSRFProtect(app)
+    register_csrf_tokens(app)
 
 
 def register_api(app: Quart) -> None:

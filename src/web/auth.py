@@ -9,15 +9,15 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 from uuid import UUID
 
-from quart import Quart, ResponseReturnValue, abort, g, redirect, request, session, url_for
+from quart import Quart, ResponseReturnValue, abort, g, redirect, request, url_for
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 
 from application.commands import Actor
 from application.results import SignedIn, UserDetail
+from web import csrf
 from web.client import client
 from web.runtime import services
 
-CSRF_FIELD = "csrf_token"  # where quart-wtforms keeps its secret, in the session and in g
 # Endpoints that never show or need the account: a probe costs no session lookup (static
 # files never reach Quart at all, see web.assets).
 NO_VIEWER = frozenset({"health.alive", "health.ready"})
@@ -79,8 +79,7 @@ def start(signed_in: SignedIn) -> None:
     """Put the new session's key in the cookie (persistent only when asked to be) and
     start a new CSRF secret, so a token planted before sign-in is worth nothing after."""
     login_user(AuthUser(signed_in.session_key), remember=signed_in.persistent)
-    session.pop(CSRF_FIELD, None)
-    g.pop(CSRF_FIELD, None)
+    csrf.new_secret()
     g.viewer, g.session_id = signed_in.user, signed_in.session_id
 
 

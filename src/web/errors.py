@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from pydantic import ValidationError
-from quart import Quart, Response, current_app, g, render_template, request
+from quart import Quart, Response, current_app, g, request
 from quart_schema import RequestSchemaValidationError
 from quart_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from domain import errors
 from web.client import client
 from web.problems import from_domain_error, from_validation_error, problem, wants_problem
+from web.rendering import render
 from web.runtime import services
 from web.throttling import OncePerWindow
 
@@ -75,7 +76,7 @@ def status_for(error: errors.DomainError) -> int:
 
 async def error_page(status: int, message: str | None = None) -> Response:
     page = PAGES.get(status, PAGES[500])
-    body = await render_template(
+    body = await render(
         "errors/error.html", status=status, title=page.title, message=message or page.message
     )
     response = Response(body, status=status)

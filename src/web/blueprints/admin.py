@@ -10,7 +10,6 @@ from quart import (
     abort,
     flash,
     redirect,
-    render_template,
     request,
     url_for,
 )
@@ -20,6 +19,7 @@ from domain import errors
 from domain.roles import ADMIN
 from web import forms
 from web.auth import actor, require_role, viewer
+from web.rendering import render
 from web.runtime import services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,7 +41,7 @@ async def users() -> ResponseReturnValue:
     if query is None:
         abort(400)
     page = await services().search_users(query, actor())
-    return await render_template("admin/users.html", page=page, q=query.query)
+    return await render("admin/users.html", page=page, q=query.query)
 
 
 @blueprint.get("/users/<uuid:user_id>")
@@ -51,7 +51,7 @@ async def user(user_id: UUID) -> ResponseReturnValue:
     roles = await services().list_roles(actor())
     grantable = [role.name for role in roles if role.name not in found.roles]
     me = viewer()
-    return await render_template(
+    return await render(
         "admin/user.html",
         user=found,
         grantable=grantable,
@@ -168,7 +168,7 @@ async def _roles_page(
     values: dict[str, str], problems: forms.FieldErrors, status: int
 ) -> ResponseReturnValue:
     found = await services().list_roles(actor())
-    page = await render_template("admin/roles.html", roles=found, values=values, problems=problems)
+    page = await render("admin/roles.html", roles=found, values=values, problems=problems)
     return page, status
 
 
@@ -187,4 +187,4 @@ async def audit() -> ResponseReturnValue:
     if query is None:
         abort(400)
     page = await services().list_audit(query, actor())
-    return await render_template("admin/audit.html", page=page, query=query)
+    return await render("admin/audit.html", page=page, query=query)

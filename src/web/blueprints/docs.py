@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, ResponseReturnValue, current_app, render_template
+from quart import Blueprint, ResponseReturnValue, current_app
+
+from web.rendering import render
 
 blueprint = Blueprint("docs", __name__)
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -19,4 +21,4 @@ async def reference() -> ResponseReturnValue:
         for method, operation in item.items()
         if method in METHODS
     ]
-    return await render_template("docs.html", schema=schema, operations=operations)
+    return await render("docs.html", schema=schema, operations=operations)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, ResponseReturnValue, flash, redirect, render_template, url_for
+from quart import Blueprint, ResponseReturnValue, flash, redirect, url_for
 
 from application.commands import RequestPasswordReset, ResetPassword
 from domain import errors
 from web import auth, forms
 from web.client import client
+from web.rendering import render
 from web.runtime import services
 from web.throttling import limited
 
@@ -18,7 +19,7 @@ NEW_PASSWORD_FIELDS = ("new_password", "confirm")
 
 @blueprint.get("/")
 async def request_form() -> ResponseReturnValue:
-    return await render_template("password_reset/request.html", values={}, problems={})
+    return await render("password_reset/request.html", values={}, problems={})
 
 
 @blueprint.post("/")
@@ -39,7 +40,7 @@ async def request_link() -> ResponseReturnValue:
                 "success",
             )
             return redirect(url_for("password_reset.request_form"), 303)
-    page = await render_template("password_reset/request.html", values=values, problems=problems)
+    page = await render("password_reset/request.html", values=values, problems=problems)
     return page, 422
 
 
@@ -49,7 +50,7 @@ async def new_password_form(token: str) -> ResponseReturnValue:
         await services().check_reset_token(token)
     except errors.InvalidResetToken as error:
         return await _unusable(error)
-    return await render_template("password_reset/new_password.html", token=token, problems={})
+    return await render("password_reset/new_password.html", token=token, problems={})
 
 
 @blueprint.post("/<token>")
@@ -73,10 +74,10 @@ async def set_new_password(token: str) -> ResponseReturnValue:
             return redirect(url_for("public.home"), 303)
     if "token" in problems:
         return await _unusable(errors.InvalidResetToken())
-    page = await render_template("password_reset/new_password.html", token=token, problems=problems)
+    page = await render("password_reset/new_password.html", token=token, problems=problems)
     return page, 422
 
 
 async def _unusable(error: errors.InvalidResetToken) -> ResponseReturnValue:
-    page = await render_template("password_reset/unusable.html", message=error.message)
+    page = await render("password_reset/unusable.html", message=error.message)
     return page, 400

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, ResponseReturnValue, flash, redirect, render_template, request, url_for
+from quart import Blueprint, ResponseReturnValue, flash, redirect, request, url_for
 
 from application import accounts
 from application.commands import RegisterUser, SignIn
 from domain import errors
 from web import auth, forms
 from web.client import client
+from web.rendering import render
 from web.runtime import services
 from web.throttling import limited, reserved
 from web.urls import safe_next
@@ -21,7 +22,7 @@ REGISTER_FIELDS = ("username", "email", "password", "confirm")
 
 @blueprint.get("/")
 async def home() -> ResponseReturnValue:
-    return await render_template("public/home.html", values={}, problems={}, next=_next())
+    return await render("public/home.html", values={}, problems={}, next=_next())
 
 
 @blueprint.post("/")
@@ -44,7 +45,7 @@ async def sign_in() -> ResponseReturnValue:
 async def _sign_in_form(
     values: dict[str, str], problems: forms.FieldErrors, status: int
 ) -> ResponseReturnValue:
-    page = await render_template(
+    page = await render(
         "public/home.html", values=forms.kept(values), problems=problems, next=_next()
     )
     return page, status
@@ -56,7 +57,7 @@ def _next() -> str | None:
 
 @blueprint.get("/register/")
 async def register_form() -> ResponseReturnValue:
-    return await render_template("public/register.html", values={}, problems={})
+    return await render("public/register.html", values={}, problems={})
 
 
 @blueprint.post("/register/")
@@ -76,15 +77,13 @@ async def register() -> ResponseReturnValue:
         else:
             await flash("Thank you for registering. You can now sign in.", "success")
             return redirect(url_for("public.home"), 303)
-    page = await render_template(
-        "public/register.html", values=forms.kept(values), problems=problems
-    )
+    page = await render("public/register.html", values=forms.kept(values), problems=problems)
     return page, 422
 
 
 @blueprint.get("/logout/")
 async def logout_page() -> ResponseReturnValue:
-    return await render_template("public/logout.html")
+    return await render("public/logout.html")
 
 
 @blueprint.post("/logout/")
@@ -96,4 +95,4 @@ async def logout() -> ResponseReturnValue:
 
 @blueprint.get("/about/")
 async def about() -> ResponseReturnValue:
-    return await render_template("public/about.html")
+    return await render("public/about.html")

@@ -11,7 +11,6 @@ from quart import (
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     url_for,
 )
@@ -23,6 +22,7 @@ from web import auth, forms
 from web.auth import login_required
 from web.client import client
 from web.devices import describe
+from web.rendering import render
 from web.runtime import services
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
@@ -38,7 +38,7 @@ async def members() -> ResponseReturnValue:
     if query is None:
         abort(400)
     page = await services().list_members(query)
-    return await render_template("users/members.html", page=page)
+    return await render("users/members.html", page=page)
 
 
 PROFILE_FIELDS = ("first_name", "last_name", "email", "current_password")
@@ -50,7 +50,7 @@ PASSWORD_FIELDS = ("current_password", "new_password", "confirm")
 async def profile() -> ResponseReturnValue:
     me = _me()
     values = {"first_name": me.first_name, "last_name": me.last_name, "email": me.email}
-    return await render_template("users/profile.html", values=values, problems={})
+    return await render("users/profile.html", values=values, problems={})
 
 
 @blueprint.post("/me")
@@ -67,14 +67,14 @@ async def update_profile() -> ResponseReturnValue:
         else:
             await flash("Your profile is saved.", "success")
             return redirect(url_for("users.profile"), 303)
-    page = await render_template("users/profile.html", values=forms.kept(values), problems=problems)
+    page = await render("users/profile.html", values=forms.kept(values), problems=problems)
     return page, 422
 
 
 @blueprint.get("/me/password")
 @login_required
 async def change_password() -> ResponseReturnValue:
-    return await render_template("users/password.html", problems={})
+    return await render("users/password.html", problems={})
 
 
 @blueprint.post("/me/password")
@@ -97,7 +97,7 @@ async def save_password() -> ResponseReturnValue:
             others = "" if not ended else f" {ended} other session{'s' * (ended != 1)} ended."
             await flash(f"Your password is changed.{others}", "success")
             return redirect(url_for("users.profile"), 303)
-    return await render_template("users/password.html", problems=problems), 422
+    return await render("users/password.html", problems=problems), 422
 
 
 @blueprint.get("/me/sessions")
@@ -105,7 +105,7 @@ async def save_password() -> ResponseReturnValue:
 async def sessions() -> ResponseReturnValue:
     user = _me()
     found = await services().list_sessions(user.id, auth.session_id())
-    return await render_template("users/sessions.html", sessions=found, describe=describe)
+    return await render("users/sessions.html", sessions=found, describe=describe)
 
 
 @blueprint.post("/me/sessions/<uuid:session_id>/revoke")

@@ -6,7 +6,6 @@ from uuid import UUID
 
 from quart import ResponseReturnValue, abort, url_for
 from quart_schema import security_scheme, validate_querystring, validate_request, validate_response
-from quart_wtf.utils import generate_csrf
 from werkzeug.exceptions import Unauthorized
 
 from application.commands import (
@@ -20,7 +19,7 @@ from application.commands import (
     UpdateProfile,
 )
 from application.results import MemberSummary, UserDetail
-from web import auth
+from web import auth, csrf
 from web.blueprints.api.base import blueprint, no_content, problems
 from web.blueprints.api.schemas import (
     Accepted,
@@ -54,7 +53,7 @@ def me() -> UserDetail:
 @validate_response(CsrfToken)
 async def csrf_token() -> CsrfToken:
     """The token browser JavaScript sends in X-CSRFToken with cookie-authenticated changes."""
-    return CsrfToken(csrf_token=generate_csrf())
+    return CsrfToken(csrf_token=csrf.csrf_token())
 
 
 @blueprint.post("/users")
