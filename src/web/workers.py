@@ -138,7 +138,8 @@ def run(workers: Workers, count: int) -> int:
     previous = {each: signal.signal(each, workers.forward) for each in STOPPED_BY}
     try:
         for _ in range(count):
-            workers.start_one()
+            if workers.stopping is None:  # a signal during start-up: start no more
+                workers.start_one()
         while workers.running:
             workers.ended(*_wait_any())
     except WorkersFailed as error:

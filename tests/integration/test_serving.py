@@ -363,3 +363,20 @@ def test_a_worker_that_dies_after_running_a_while_is_reported_and_replaced() -> 
             if worker.process.poll() is None:
                 worker.process.kill()
                 worker.process.wait()
+
+
+def test_a_port_already_taken_is_one_clear_line_and_a_failure(tmp_path: Path) -> None:
+    env, port = served(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        answer = subprocess.run(
+            [GATEHOUSE, "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+    assert answer.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in answer.stderr
