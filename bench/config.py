@@ -30,6 +30,7 @@ class BenchConfig:
     scale_users: int = 100_000
     hash_samples: int = 10
     databases: tuple[str, ...] = DATABASES
+    development: bool = True  # also the development default: SQLite, no Redis
     postgres_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/gatehouse_bench"
     redis_url: str = "redis://127.0.0.1:6379"
     redis_db: int = 14  # SQLite's server uses this database number, PostgreSQL's the next
@@ -57,6 +58,8 @@ def from_environment(environ: Mapping[str, str]) -> BenchConfig:
     for variable, (field, minimum) in INTEGERS.items():
         if variable in environ:
             values[field] = _integer(variable, environ[variable], minimum)
+    if "BENCH_DEVELOPMENT" in environ:
+        values["development"] = _switch("BENCH_DEVELOPMENT", environ["BENCH_DEVELOPMENT"])
     if "BENCH_DATABASES" in environ:
         values["databases"] = _databases(environ["BENCH_DATABASES"])
     if "BENCH_POSTGRES_URL" in environ:
@@ -79,6 +82,12 @@ def _integer(variable: str, raw: str, minimum: int) -> int:
     if value < minimum:
         raise ConfigError(f"{variable} must be at least {minimum}")
     return value
+
+
+def _switch(variable: str, raw: str) -> bool:
+    if raw not in ("0", "1"):
+        raise ConfigError(f"{variable} must be 0 or 1, not {raw!r}")
+    return raw == "1"
 
 
 def _databases(raw: str) -> tuple[str, ...]:

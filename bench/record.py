@@ -49,8 +49,11 @@ def describe(config: BenchConfig) -> str:
     return (
         f"wrk -t{config.threads} -c{config.connections} (sign-ins -c{config.sign_in_connections}), "
         f"{config.runs} interleaved runs of {config.duration} s after a {config.warmup} s warm-up, "
-        f"medians; hypercorn with {config.workers} workers; {config.users:,} users ({scale}); "
+        f"medians and min–max; Gatehouse by `gatehouse serve --workers {config.workers}` "
+        f"(a socket each), the baselines by hypercorn -w {config.workers}; "
+        f"{config.users:,} users ({scale}); production with Redis on "
         f"{', '.join(config.databases)}"
+        f"{' and the development default (SQLite, no Redis)' if config.development else ''}"
     )
 
 

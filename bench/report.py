@@ -11,7 +11,11 @@ from typing import Any
 
 from bench.targets import ERRORS, RSS, Figure, Summary
 
-DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+DATABASE_NAMES = {
+    "sqlite": "SQLite",
+    "postgresql": "PostgreSQL",
+    "development": "development",
+}
 
 
 @dataclass(frozen=True)
@@ -43,15 +47,34 @@ def render(headers: Sequence[str], lines: Sequence[Sequence[str]], *, markdown: 
     return "\n".join([text(headers), "  ".join("-" * w for w in widths), *map(text, lines)])
 
 
+def spread(low: float | None, high: float | None, form: str) -> str:
+    """The lowest and highest of the runs, ``low–high``."""
+    if low is None or high is None:
+        return ""
+    return f"{low:{form}}–{high:{form}}"
+
+
 def scenario_table(rows: Sequence[Row], *, markdown: bool = False) -> str:
-    headers = ["scenario", "database", "req/s", "p50 ms", "p99 ms", "errors", "sign-ins/s"]
+    headers = [
+        "scenario",
+        "database",
+        "req/s",
+        "req/s min–max",
+        "p50 ms",
+        "p99 ms",
+        "p99 min–max",
+        "errors",
+        "sign-ins/s",
+    ]
     lines = [
         [
             row.label,
             row.database,
             f"{row.summary.rps:,.0f}",
+            spread(row.summary.rps_min, row.summary.rps_max, ",.0f"),
             f"{row.summary.p50_ms:.1f}",
             f"{row.summary.p99_ms:.1f}",
+            spread(row.summary.p99_min_ms, row.summary.p99_max_ms, ".1f"),
             str(row.summary.errors),
             "" if row.summary.counted_per_s is None else f"{row.summary.counted_per_s:.1f}",
         ]
@@ -62,7 +85,7 @@ def scenario_table(rows: Sequence[Row], *, markdown: bool = False) -> str:
 
 def shown(figure: Figure) -> str:
     if figure.value is None:
-        return "n/a"
+        return figure.verdict
     if figure.target is ERRORS:
         value = f"{figure.value:.0f}"
     elif figure.target is RSS:

@@ -25,6 +25,8 @@ from bench.hashing import HashCost
 from bench.scenarios import Access, Scenario
 from bench.servers import Server
 
+DEVELOPMENT = "development"  # the development default: its own SQLite file, no Redis
+
 
 class BenchFailed(Exception):
     """Something the benchmark needs is missing or broken; the message says what."""
@@ -76,10 +78,16 @@ class Bench:
             ) from None
         return connection
 
+    @property
+    def shapes(self) -> list[str]:
+        """What Gatehouse is served as: production with Redis on each database, and the
+        development default."""
+        return [*self.config.databases, *([DEVELOPMENT] if self.config.development else [])]
+
     def prepare(self, database: str) -> None:
         """A fresh, migrated database with the base number of users."""
-        if database == "sqlite":
-            url = seed.fresh_sqlite(self.work / "sqlite" / "gatehouse.db")
+        if database in ("sqlite", DEVELOPMENT):
+            url = seed.fresh_sqlite(self.work / database / "gatehouse.db")
         else:
             url = seed.fresh_postgres(self.config.postgres_url)
         self.urls[database] = url
@@ -103,14 +111,19 @@ class Bench:
         return urls[0], urls[1]
 
     def start_gatehouse(self, stack: ExitStack, database: str) -> Server:
-        self.redis(database).flushdb()
+        """``gatehouse serve --workers N``: in production with Redis on ``database``, or
+        the development default (``development``: SQLite, no Redis)."""
+        production = database != DEVELOPMENT
+        if production:
+            self.redis(database).flushdb()
         port = servers.free_port()
         env = servers.gatehouse_environment(
             self.urls[database],
             port=port,
             secret_key=self.secret,
             instance=self.work / f"instance-{database}",
-            redis_url=self.redis_url(database),
+            redis_url=self.redis_url(database) if production else None,
+            env="production" if production else DEVELOPMENT,
         )
         command = servers.gatehouse_command(port, self.config.workers)
         return self.start(stack, database, command, port, env, "/readyz")
@@ -183,9 +196,13 @@ class Bench:
         with ExitStack() as stack:
             asgi, quart = self.start_baselines(stack)
             chosen = scenarios.baselines(asgi, quart, config)
-            gatehouses = {db: self.start_gatehouse(stack, db) for db in config.databases}
+            gatehouses = {db: self.start_gatehouse(stack, db) for db in self.shapes}
             for database, server in gatehouses.items():
-                chosen += scenarios.gatehouse(database, self.access(server), config)
+                access = self.access(server)
+                if database == DEVELOPMENT:
+                    chosen += scenarios.pages(database, access, config)
+                else:
+                    chosen += scenarios.gatehouse(database, access, config)
             say(f"{len(chosen)} scenarios at {config.users:,} users")
             self.rounds(chosen)
             for server in self.running:
@@ -218,7 +235,7 @@ class Bench:
             f"{cost.limit_per_s:.1f}/s"
         )
         self.hashed = seed.password_hash()
-        for database in self.config.databases:
+        for database in self.shapes:
             self.prepare(database)
         self.main_phase()
         if self.config.scale_users:
@@ -252,7 +269,7 @@ class Bench:
                 hash_limit_per_s=cost.limit_per_s,
                 worker_rss_mb=self.worker_rss_mb(database),
             )
-            for database in self.config.databases
+            for database in self.shapes
         }
 
 

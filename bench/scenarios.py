@@ -102,20 +102,32 @@ def baselines(asgi_url: str, quart_url: str, config: BenchConfig) -> list[Scenar
 
 
 def gatehouse(db: str, access: Access, config: BenchConfig) -> list[Scenario]:
-    """The scenarios at the base number of users."""
-    url = access.url
-    visitor = {"Cookie": access.visitor_cookie}
-    member = {"Cookie": access.member_cookie}
-    bearer = {"Authorization": f"Bearer {access.token}"}
-    members = page(
-        f"{db}/members", "signed-in members /users/", url, "/users/", config, headers=member
-    )
+    """The scenarios at the base number of users: the pages, the sign-ins alone and the
+    sign-in storm (the members page under sign-ins)."""
+    found = pages(db, access, config)
+    members = next(s.parts[0] for s in found if s.key == f"{db}/members")
     storm = Scenario(
         f"{db}/storm",
         (
             replace(members, key=f"{db}/storm-members", label="members during sign-in storm"),
             sign_ins(f"{db}/storm-sign-in", "sign-ins during the storm", access, config),
         ),
+    )
+    return [
+        *found,
+        single(sign_ins(f"{db}/sign-in", "valid sign-ins POST /", access, config)),
+        storm,
+    ]
+
+
+def pages(db: str, access: Access, config: BenchConfig) -> list[Scenario]:
+    """Home, members, 404 and the API read, each loaded alone."""
+    url = access.url
+    visitor = {"Cookie": access.visitor_cookie}
+    member = {"Cookie": access.member_cookie}
+    bearer = {"Authorization": f"Bearer {access.token}"}
+    members = page(
+        f"{db}/members", "signed-in members /users/", url, "/users/", config, headers=member
     )
     return [
         single(page(f"{db}/home", "signed-out home /", url, "/", config, headers=visitor)),
@@ -141,8 +153,6 @@ def gatehouse(db: str, access: Access, config: BenchConfig) -> list[Scenario]:
                 headers=bearer,
             )
         ),
-        single(sign_ins(f"{db}/sign-in", "valid sign-ins POST /", access, config)),
-        storm,
     ]
 
 

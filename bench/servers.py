@@ -1,5 +1,7 @@
-"""The servers under test: Gatehouse and the two baselines under hypercorn, each started
-as a process of its own, and the resident memory of their workers read from /proc."""
+"""The servers under test: Gatehouse as deployed (``gatehouse serve --workers N``, a
+process and a socket of its own for each worker) and the two baselines under hypercorn's
+own master, each started as a process of its own, and the resident memory of their
+workers read from /proc."""
 
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ SETTLE_IDLE = 0.1  # cores: below this the servers count as idle
 SETTLE_LIMIT = 15.0  # seconds: the most a run waits for the previous one's backlog
 
 
+WORKER_MARKS = (b"spawn_main", b"--listen-fd")
+
+
 class ServerFailed(Exception):
     """A server did not start; the message points at its log."""
 
@@ -40,15 +45,21 @@ class Server:
     log: Path
 
     def worker_pids(self) -> list[int]:
-        """hypercorn's worker processes (spawned children of the master that serve)."""
-        return [pid for pid in children(self.process.pid) if b"spawn_main" in _cmdline(pid)]
+        """The worker processes: children of hypercorn's master that it spawned, or the
+        single-worker ``gatehouse serve`` processes of ``--workers N``."""
+        return [
+            pid
+            for pid in children(self.process.pid)
+            if any(mark in _cmdline(pid) for mark in WORKER_MARKS)
+        ]
 
     def worker_rss(self) -> list[int]:
         """Resident memory of each worker, in bytes (the master alone when it serves)."""
         return [rss_bytes(pid) for pid in self.worker_pids() or [self.process.pid]]
 
     def stop(self, seconds: float = 30) -> None:
-        """SIGTERM to the master, which stops its workers; SIGKILL to each if it hangs."""
+        """SIGTERM to the parent, which stops its workers (Gatehouse's drain first, for
+        ``DRAIN_SECONDS``); SIGKILL to each if it hangs."""
         if self.process.poll() is not None:
             return
         workers = self.worker_pids()
@@ -88,7 +99,8 @@ def baseline_command(module: str, port: int, workers: int) -> list[str]:
 
 
 def gatehouse_command(port: int, workers: int) -> list[str]:
-    """``gatehouse serve`` as deployed: hypercorn.toml, with the port and workers given."""
+    """``gatehouse serve`` as deployed: hypercorn.toml, with the port and workers given
+    (with more than one, a process and a ``SO_REUSEPORT`` socket for each)."""
     return [
         str(BIN / "gatehouse"),
         "serve",
@@ -131,6 +143,7 @@ def gatehouse_environment(
         "REGISTER_ATTEMPT_LIMIT": NO_LIMIT,
         "RESET_IP_LIMIT": NO_LIMIT,
         "STATIC_ROOT": str(static_root or ROOT / "build" / "static"),
+        "DRAIN_SECONDS": "0",  # nothing is in flight when the bench stops a server
     }
     inherited = {k: v for k, v in os.environ.items() if k not in _settings_variables()}
     redis = {"REDIS_URL": redis_url} if redis_url else {}

@@ -23,6 +23,7 @@ from infrastructure.db import migrations
 from infrastructure.logs import configure_logging
 from infrastructure.settings import Settings, SettingsError, describe, load_settings
 from web import assets, drain
+from web import workers as workers_module
 from web.app import create_app
 from web.bootstrap import build_runtime
 
@@ -83,18 +84,46 @@ def main() -> None:
 @click.option("--host", default=None, help="Overrides the configured bind address.")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Overrides the port.")
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="Overrides workers.")
-def serve(config_path: str, host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve the app with hypercorn; on SIGTERM, drain (see DRAIN_SECONDS) and stop."""
+@click.option("--listen-fd", default=None, type=int, hidden=True)
+def serve(
+    config_path: str,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    listen_fd: int | None,
+) -> None:
+    """Serve the app with hypercorn; on SIGTERM, drain (see DRAIN_SECONDS) and stop.
+
+    With several workers, each is a process of its own with its own socket on the port
+    (the kernel spreads connections over them), and each drains the same way."""
     settings = settings_or_exit()
     static_files_or_exit(settings.static_root)
     migrations.ensure_sqlite_folder(settings.effective_database_url)
     config = hypercorn_config(config_path, host=host, port=port, workers=workers)
+    if listen_fd is not None:  # one of the workers started below
+        config.bind, config.workers = [f"fd://{listen_fd}"], 1
+        serve_draining(config, settings.drain_seconds)
+        return
     click.echo(f"Gatehouse ({settings.env}) on http://{config.bind[0]}/")
     if config.workers > 1:
-        from hypercorn.run import run
-
-        raise SystemExit(run(config))
+        raise SystemExit(serve_workers(config, config_path))
     serve_draining(config, settings.drain_seconds)
+
+
+def serve_workers(config: HypercornConfig, config_path: str) -> int:
+    """``config.workers`` processes, each a ``gatehouse serve`` with one worker on a
+    socket of its own; see web.workers."""
+    host, _, port = config.bind[0].rpartition(":")
+    pool = workers_module.Workers(
+        host=host.strip("[]"),
+        port=int(port),
+        backlog=config.backlog,
+        command=lambda fd: workers_module.worker_argv(
+            ["serve", "--config", config_path, "--listen-fd", str(fd)]
+        ),
+        say=lambda line: click.echo(f"gatehouse: {line}", err=True),
+    )
+    return workers_module.run(pool, config.workers)
 
 
 def serve_draining(config: HypercornConfig, drain_seconds: float) -> None:
@@ -325,5 +354,5 @@ def shell() -> None:
     code.interact(banner=banner, local={"settings": settings, "build_runtime": build_runtime})
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # also how the workers of ``serve --workers N`` run
     main()

@@ -24,6 +24,11 @@ def test_the_scale_run_can_be_left_out() -> None:
     assert from_environment({"BENCH_SCALE_USERS": "0"}).scale_users == 0
 
 
+def test_the_development_default_is_measured_unless_switched_off() -> None:
+    assert from_environment({}).development is True
+    assert from_environment({"BENCH_DEVELOPMENT": "0"}).development is False
+
+
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
@@ -32,6 +37,7 @@ def test_the_scale_run_can_be_left_out() -> None:
         ({"BENCH_DATABASES": "mysql"}, "BENCH_DATABASES"),
         ({"BENCH_SCALE_USERS": "500"}, "BENCH_SCALE_USERS must exceed"),
         ({"BENCH_POSTGRES_URL": "postgresql://x/y"}, "postgresql+asyncpg://"),
+        ({"BENCH_DEVELOPMENT": "yes"}, "BENCH_DEVELOPMENT must be 0 or 1"),
     ],
 )
 def test_a_wrong_value_is_named(variables: dict[str, str], message: str) -> None:

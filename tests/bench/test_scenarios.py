@@ -40,6 +40,18 @@ def test_each_page_carries_its_visitors_credentials_and_expected_status() -> Non
     assert found["postgresql/home"].expected == 200
 
 
+def test_the_development_default_loads_the_pages_without_the_sign_ins() -> None:
+    found = parts(scenarios.pages("development", ACCESS, BenchConfig()))
+    assert sorted(found) == [
+        "development/api-me",
+        "development/home",
+        "development/members",
+        "development/not-found",
+    ]
+    production = parts(scenarios.gatehouse("sqlite", ACCESS, BenchConfig()))
+    assert found["development/home"].load == production["sqlite/home"].load
+
+
 def test_the_deep_page_is_the_last_one() -> None:
     assert scenarios.last_page(100_000) == 5_000
     assert scenarios.last_page(100_001) == 5_001

@@ -37,6 +37,8 @@ def test_a_summary_takes_medians_and_adds_errors_up() -> None:
     assert summary.p99_ms == pytest.approx(20)
     assert summary.errors == 2
     assert summary.counted_per_s is None
+    assert (summary.rps_min, summary.rps_max) == (pytest.approx(100), pytest.approx(300))
+    assert (summary.p99_min_ms, summary.p99_max_ms) == (pytest.approx(10), pytest.approx(50))
 
 
 ROWS = {
@@ -70,12 +72,14 @@ def test_each_figure_is_a_ratio_within_the_run_judged_against_its_target() -> No
         targets.RSS: (90.0, "miss"),
         targets.ERRORS: (1.0, "miss"),
         targets.QUART: (0.5, ""),
-        targets.API: (0.3, ""),
+        targets.API: (0.3, "pass"),
     }
     for target, (value, verdict) in expected.items():
         figure = found[target.label]
         assert figure.value == pytest.approx(value), target.label
         assert figure.verdict == verdict, target.label
+    assert found[targets.REVOCATION.label].value is None
+    assert found[targets.REVOCATION.label].verdict == "not measured"
 
 
 def test_figures_of_scenarios_that_did_not_run_are_not_applicable() -> None:
@@ -120,7 +124,9 @@ def test_the_figures_table_shows_each_database_beside_the_target() -> None:
     header, _, *lines = text.splitlines()
     assert header.split() == ["figure", "SQLite", "PostgreSQL", "target"]
     members = next(line for line in lines if line.startswith(targets.MEMBERS.label))
-    assert members.split()[-5:] == ["0.27", "miss", "n/a", ">=", "0.28"]
+    assert members.split()[-8:] == ["0.27", "miss", "n/a", ">=", "0.28,", "never", "<", "0.19"]
+    revocation = next(line for line in lines if line.startswith(targets.REVOCATION.label))
+    assert revocation.split()[-6:] == ["not", "measured", "not", "measured", "<=", "100"]
     markdown = report.figures_table(found, markdown=True).splitlines()
     assert markdown[1] == "|:---|---:|---:|---:|"
 
@@ -131,6 +137,16 @@ def test_the_scenario_table_has_a_line_per_row() -> None:
     assert len(text.splitlines()) == 2 + len(rows)
     sign_in = next(line for line in text.splitlines() if line.startswith("sqlite/sign-in "))
     assert sign_in.split()[1:] == ["SQLite", "9", "1.0", "10.0", "0", "9.0"]
+
+
+def test_the_scenario_table_shows_the_spread_of_the_runs() -> None:
+    summary = targets.summarize(
+        [result(900, 12), result(1_100, 30), result(1_000, 20)], expected=200
+    )
+    text = report.scenario_table([report.Row("asgi", "bare ASGI hello", summary)])
+    header, _, line = text.splitlines()
+    assert "req/s min–max" in header and "p99 min–max" in header
+    assert line.split()[-6:] == ["1,000", "900–1,100", "1.0", "20.0", "12.0–30.0", "0"]
 
 
 def test_results_are_written_beside_earlier_ones_never_over_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
