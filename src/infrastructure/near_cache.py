@@ -106,7 +106,8 @@ class InvalidationChannel:
         try:
             async with asyncio.timeout(CALL_TIMEOUT * 2):
                 await pubsub.subscribe(self._name)
-            pinged = self._monotonic()
+            # Its confirmation is due within SILENCE (not live before it comes).
+            self._heard_at = pinged = self._monotonic()
             while True:
                 message = await pubsub.get_message(timeout=HEARTBEAT)
                 now = self._monotonic()
