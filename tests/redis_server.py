@@ -77,6 +77,10 @@ class RedisServer:
         for each in ids:
             admin.execute_command("CLIENT", "KILL", "ID", str(each))
 
+    def kill_subscribers(self) -> None:
+        """Drop every connection that listens to a pub/sub channel."""
+        self.admin().execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+
     def calls(self, *commands: str) -> int:
         """How many times these commands ran since the server started."""
         stats = self.admin().info("commandstats")

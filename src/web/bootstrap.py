@@ -24,6 +24,7 @@ from infrastructure.db.outbox import SqlAlchemyPendingInvalidations
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.login_digest import HmacLoginDigest
 from infrastructure.mail import FolderMailer, JinjaMailTemplates, RetryingMailer, SmtpMailer
+from infrastructure.near_cache import InvalidationChannel, NearCache, make_channel_redis
 from infrastructure.passwords import HashingPool, PasslibPasswordHasher, make_context
 from infrastructure.rate_limits import MemoryCounters, RedisCounters
 from infrastructure.redis_guard import RedisDependency, RedisGuard, make_redis
@@ -43,15 +44,21 @@ class Runtime:
     redis: aioredis.Redis | None = None
     guard: RedisGuard | None = None
     hashing: HashingPool | None = None
+    channel: InvalidationChannel | None = None
 
     async def start(self) -> None:
-        """Start the background work of a serving process: the outbox relay."""
+        """Start the background work of a serving process: the outbox relay, and the
+        channel without which the process keeps no copies of Redis's keys."""
         self.relay.start()
+        if self.channel is not None:
+            self.channel.start()
 
     async def close(self) -> None:
         """Stop the relay, let background work (mail) finish, then close connections
         and threads."""
         await self.relay.stop()
+        if self.channel is not None:
+            await self.channel.stop()
         await self.services.bus.drain()
         await self.engine.dispose()
         if self.guard is not None:
@@ -78,6 +85,12 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     redis = make_redis(settings.redis_url) if settings.redis_url else None
     guard = RedisGuard(redis) if redis is not None else None
+    shared = RedisCache(guard) if guard is not None else None
+    channel = (
+        InvalidationChannel(make_channel_redis(settings.redis_url), shared.channel)
+        if settings.redis_url and shared is not None
+        else None
+    )
     bus = EventBus()
     subscribe_defaults(bus)
     hasher = PasslibPasswordHasher(
@@ -99,7 +112,7 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         login_digest=HmacLoginDigest(settings.secret()),
         dependencies={"redis": RedisDependency(redis)} if redis is not None else {},
-        cache=read_cache(guard, settings),
+        cache=read_cache(shared, channel, settings),
     )
     services.cache.subscribe(bus)
     AccountMail(
@@ -117,21 +130,25 @@ def build_runtime(settings: Settings) -> Runtime:
         redis=redis,
         guard=guard,
         hashing=hasher.pool,
+        channel=channel,
     )
 
 
-def read_cache(guard: RedisGuard | None, settings: Settings) -> ReadCache:
-    """Shared through Redis when set: every process sees an invalidation at once. Else
-    in this process, where another process's changes (the command line's, say) cannot
+def read_cache(
+    shared: RedisCache | None, channel: InvalidationChannel | None, settings: Settings
+) -> ReadCache:
+    """Shared through Redis when set, read through copies in this process that the
+    invalidation channel keeps true: every process hears of a change at once. Else in
+    this process, where another process's changes (the command line's, say) cannot
     reach, so copies live at most CACHE_LOCAL_TTL. Session copies stay in the process
     either way, checked against the account copy, and live at most CACHE_LOCAL_TTL:
     the bound on a revocation whose every invalidation was lost."""
     local = MemoryCache(settings.cache_max_entries)
-    if guard is None:
+    if shared is None or channel is None:
         ttl = min(settings.cache_ttl, settings.cache_local_ttl)
         return ReadCache(local, ttl=ttl, settle=settings.cache_settle)
     return ReadCache(
-        RedisCache(guard),
+        NearCache(shared, channel, max_entries=settings.cache_max_entries),
         ttl=settings.cache_ttl,
         settle=settings.cache_settle,
         local=local,

@@ -34,6 +34,9 @@ SETTLE = 0.2  # CACHE_SETTLE: an invalidated account is cached again after this
 LOCAL_TTL = 30
 # Not a speed target: the relay's poll and a retry or two, on a loaded machine.
 BOUND = 4.0
+# Without a fault a revocation is one message away; generous for a loaded machine (the
+# measured window is in the README).
+SEEN = 2.0
 POLL_FOR = 15.0
 GATEHOUSE = str(Path(sys.executable).with_name("gatehouse"))
 
@@ -230,3 +233,41 @@ async def test_a_deactivation_from_the_command_line_reaches_a_server_it_cannot_t
     assert done.returncode == 0, done.stderr
     served, window = await still_served(processes)
     assert window < BOUND, f"the deactivated account got {served} answers over {window:.1f} s"
+
+
+async def test_a_revocation_reaches_the_copies_of_the_other_process(
+    stack: AsyncExitStack, fault_database: str, tmp_path: Path, server: RedisServer
+) -> None:
+    """No fault: the other process answers from its own copies (it asks Redis nothing
+    for them) until the revoking process's announcement makes it forget them."""
+    processes = await two_processes(stack, fault_database, tmp_path, server)
+    await asyncio.sleep(0.3)  # the copies' own announcements have come back
+    before = await asyncio.to_thread(server.calls, "get", "mget")
+    client = processes.other.test_client()
+    assert (await client.get("/api/v1/users/me", headers=processes.headers)).status_code == 200
+    assert await asyncio.to_thread(server.calls, "get", "mget") == before
+    await revoke(processes)
+    served, window = await still_served(processes)
+    assert window < SEEN, f"the revoked token got {served} answers over {window:.2f} s"
+
+
+async def test_a_deactivation_from_the_command_line_reaches_the_copies_of_a_server(
+    stack: AsyncExitStack, fault_database: str, tmp_path: Path, server: RedisServer
+) -> None:
+    """`gatehouse users deactivate` with Redis reachable: its write announces the
+    account, and the server forgets its copy."""
+    processes = await two_processes(stack, fault_database, tmp_path, server)
+    me = await processes.other.test_client().get("/api/v1/users/me", headers=processes.headers)
+    env = {
+        **os.environ,
+        "GATEHOUSE_ENV": "test",
+        "DATABASE_URL": fault_database,
+        "REDIS_URL": server.url,
+        "SECRET_KEY": "s" * 40,
+        "INSTANCE_PATH": str(tmp_path),
+    }
+    command = [GATEHOUSE, "users", "deactivate", (await me.get_json())["username"]]
+    done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    served, window = await still_served(processes)
+    assert window < SEEN, f"the deactivated account got {served} answers over {window:.2f} s"
