@@ -9,7 +9,7 @@ from uuid import UUID
 from application.commands import ChangePassword, UpdateProfile
 from application.results import UserDetail
 from application.revocation import end_sessions
-from application.sessions import account_attempts_key
+from application.sessions import account_attempts_key, checking
 from application.unit_of_work import UnitOfWork
 from domain import errors, password_policy
 from domain.ports import Clock, LoginThrottle, PasswordHasher
@@ -119,8 +119,8 @@ async def _confirm_password(
     key = account_attempts_key(user)
     if (wait := await throttle.reserve(key)) is not None:
         raise errors.TooManyAttempts(wait)
-    if not (await hasher.verify(password, user.password_hash)).ok:
-        raise errors.InvalidCredentials(
-            "The current password is not right.", field="current_password"
-        )
-    await throttle.release(key)
+    async with checking(throttle, key):
+        if not (await hasher.verify(password, user.password_hash)).ok:
+            raise errors.InvalidCredentials(
+                "The current password is not right.", field="current_password"
+            )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from uuid import UUID
 
 from application.accounts import checked_user, failed_login
@@ -32,8 +34,8 @@ async def sign_in(
 
     Each attempt takes a place in its account's window before the password is checked,
     whichever of the account's names was typed (a login that names no account has a
-    window of its own); once the window is full, refuse without checking. A right
-    password gives its place back. So at most the limit's worth of wrong passwords are
+    window of its own); once the window is full, refuse without checking. Only a wrong
+    password keeps its place (see ``checking``). So at most the limit's worth of wrong passwords are
     checked for an account in a window, however many arrive at once.
 
     Raises: InvalidCredentials, TooManyAttempts
@@ -47,20 +49,22 @@ async def sign_in(
             uow.record(events.SignInThrottled(occurred_at=clock.now(), retry_after=wait, **who))
             await uow.commit()
             raise errors.TooManyAttempts(wait)
-        user = await checked_user(cmd, found, uow=uow, hasher=hasher, clock=clock, digest=digest)
-        key = new_session_key()
-        session = Session.start(
-            user.id,
-            key,
-            now=clock.now(),
-            policy=policy,
-            persistent=cmd.remember,
-            user_agent=cmd.client.user_agent,
-            ip=cmd.client.ip,
-        )
-        uow.sessions.add(session)
-        await uow.commit()
-    await throttle.release(throttle_key)
+        async with checking(throttle, throttle_key):
+            user = await checked_user(
+                cmd, found, uow=uow, hasher=hasher, clock=clock, digest=digest
+            )
+            key = new_session_key()
+            session = Session.start(
+                user.id,
+                key,
+                now=clock.now(),
+                policy=policy,
+                persistent=cmd.remember,
+                user_agent=cmd.client.user_agent,
+                ip=cmd.client.ip,
+            )
+            uow.sessions.add(session)
+            await uow.commit()
     return SignedIn(
         user=UserDetail.of(user),
         session_key=key,
@@ -68,6 +72,23 @@ async def sign_in(
         persistent=cmd.remember,
         expires_at=session.expires_at,
     )
+
+
+@asynccontextmanager
+async def checking(throttle: LoginThrottle, key: str) -> AsyncIterator[None]:
+    """Around a password check whose place in ``key``'s window is already reserved: the
+    place is kept only when the password proved wrong. A right one, or a check cut short
+    (the client gone, the database down), told nobody anything and gives its place
+    back, so dropped requests cannot lock an account out."""
+    wrong = False
+    try:
+        yield
+    except errors.InvalidCredentials:
+        wrong = True
+        raise
+    finally:
+        if not wrong:
+            await throttle.release(key)
 
 
 def account_attempts_key(user: User) -> str:

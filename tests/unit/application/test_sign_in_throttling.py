@@ -4,11 +4,14 @@ limit, sign-in is refused unchecked, however many attempts arrive at once."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
 from application.services import Services
 from domain import errors, events
+from domain.ports import Verification
+from domain.values import PasswordHash
 from tests.fakes import FakeClock, FakeLoginThrottle, FakePasswordHasher, FakeState, RecordingBus
 from tests.unit.application.helpers import CLIENT, PASSWORD, WRONG, SignUp, credentials
 
@@ -149,3 +152,34 @@ async def test_a_throttled_login_that_names_no_account_is_recorded_by_its_digest
     assert throttled.user_id is None
     assert throttled.login_digest == services.login_digest.digest(typed)
     assert typed not in repr(state.audit)
+
+
+class StalledHasher(FakePasswordHasher):
+    """A check that never ends, as when the client goes away while its hash runs."""
+
+    async def verify(self, password: str, password_hash: PasswordHash) -> Verification:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def dummy_verify(self, password: str) -> None:
+        await asyncio.Event().wait()
+
+
+@pytest.mark.parametrize("login", ["alice", "nobody"], ids=["existing-account", "unknown-login"])
+async def test_a_sign_in_cut_short_gives_its_place_back(
+    services: Services, throttle: FakeLoginThrottle, sign_up: SignUp, login: str
+) -> None:
+    """Clients that hang up mid-check told nobody anything: they must not use up the
+    account's window and lock it out."""
+    await sign_up("alice")
+    stalled = dataclasses.replace(services, hasher=StalledHasher())
+    for _ in range(LIMIT * 2):
+        attempt = asyncio.create_task(stalled.sign_in(credentials(login, WRONG)))
+        await asyncio.sleep(0.01)
+        attempt.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await attempt
+    assert sum(throttle.attempts.values()) == 0
+    await fail(services, login, LIMIT)
+    with pytest.raises(errors.TooManyAttempts):
+        await services.sign_in(credentials(login, WRONG))
