@@ -16,6 +16,7 @@ from werkzeug.routing import Rule
 from application.services import Services
 from domain import password_policy
 from domain.ports import RateLimit
+from infrastructure.metrics import PrometheusMetrics
 from infrastructure.rate_limits import MemoryCounters
 from infrastructure.settings import Settings
 from web.assets import register_assets
@@ -27,9 +28,10 @@ from web.blueprints.api import base as api
 from web.bootstrap import Runtime, build_runtime
 from web.errors import register_error_handlers
 from web.headers import register_headers, security_headers
+from web.metrics import register_metrics
 from web.problems import use_strict_json
 from web.request_log import register_request_log
-from web.runtime import SERVICES
+from web.runtime import RUNTIME, SERVICES
 from web.throttling import register_rate_limits, use_counters
 
 
@@ -40,6 +42,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     register_services(app, settings, services)
     register_proxy_fix(app, settings.trusted_proxy_hops)
     register_request_log(app)
+    register_prometheus(app, settings)
     register_rate_limits(app, rate_limits(settings), MemoryCounters())
     register_auth(app, secure_cookies=settings.is_production, lifetime=settings.session_lifetime)
     register_csrf(app)
@@ -103,12 +106,27 @@ def register_services(app: Quart, settings: Settings, services: Services | None)
         runtime.append(build_runtime(settings))
         await runtime[0].start()
         app.extensions[SERVICES] = runtime[0].services
+        app.extensions[RUNTIME] = runtime[0]
         use_counters(app, runtime[0].rate_counters)
 
     @app.after_serving
     async def stop() -> None:
         while runtime:
             await runtime.pop().close()
+
+
+def register_prometheus(app: Quart, settings: Settings) -> None:
+    """/metrics when METRICS_TOKEN is set (see web/metrics.py), watching the runtime
+    built when serving starts."""
+    if settings.metrics_token is None:
+        return
+    exporter = PrometheusMetrics()
+    register_metrics(app, settings.metrics_token.get_secret_value(), exporter)
+
+    @app.before_serving
+    async def watch() -> None:
+        if RUNTIME in app.extensions:
+            exporter.watch(app.extensions[RUNTIME])
 
 
 def register_proxy_fix(app: Quart, trusted_hops: int) -> None:
