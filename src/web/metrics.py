@@ -24,6 +24,8 @@ from quart import Quart, Response, abort, g, request
 
 UNMATCHED = "(unmatched)"
 ENDPOINT = "metrics"
+READ = frozenset({"GET", "HEAD"})
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class Exporter(Protocol):
@@ -53,11 +55,17 @@ def register_metrics(app: Quart, token: str | None, exporter: Exporter) -> None:
 
     async def metrics() -> Response:
         offered = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(offered, expected):
+        if not hmac.compare_digest(offered, expected) or request.method not in READ:
             abort(404)
         body, content_type = exporter.exposition()
         return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
 
     app.before_request_funcs.setdefault(None, []).insert(0, begin)
     app.after_request_funcs.setdefault(None, []).insert(0, observe)  # they run last first
-    app.add_url_rule("/metrics", ENDPOINT, metrics, methods=["GET"])
+    # Every method reaches the view (no automatic OPTIONS, no CSRF check), so only the
+    # right token tells this page from an unknown one: a POST gets a 404, not a 405.
+    app.add_url_rule(
+        "/metrics", ENDPOINT, metrics, methods=METHODS, provide_automatic_options=False
+    )
+    if (csrf := app.extensions.get("csrf")) is not None:
+        csrf.exempt(metrics)

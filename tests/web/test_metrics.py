@@ -208,3 +208,21 @@ async def test_with_metrics_on_every_route_is_still_limited_or_exempt(
 def test_a_short_metrics_token_is_refused_at_start_up() -> None:
     with pytest.raises(SettingsError, match="METRICS_TOKEN"):
         load_settings(GATEHOUSE_ENV="test", METRICS_TOKEN="short")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+async def test_without_the_token_no_method_tells_metrics_from_an_unknown_page(
+    metered: Quart, method: str
+) -> None:
+    client = metered.test_client()
+    metrics = await client.open("/metrics", method=method)
+    unknown = await client.open("/no-such-page/", method=method)
+    assert metrics.status_code == unknown.status_code == 404
+    assert "Allow" not in metrics.headers
+
+
+async def test_with_the_token_only_reading_is_answered(metered: Quart) -> None:
+    client = metered.test_client()
+    head = await client.head("/metrics", headers=AUTHORIZED)
+    post = await client.post("/metrics", headers=AUTHORIZED)
+    assert (head.status_code, post.status_code) == (200, 404)
