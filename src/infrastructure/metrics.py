@@ -69,6 +69,7 @@ class PrometheusMetrics:
             buckets=ROUND_TRIP_BUCKETS,
             registry=self.registry,
         )
+        self._by_route: dict[tuple[str, int], tuple[Histogram, Histogram]] = {}
         self._runtime = RuntimeCollector()
         self.registry.register(self._runtime)
         ProcessCollector(registry=self.registry)
@@ -82,8 +83,18 @@ class PrometheusMetrics:
         return count_round_trips()
 
     def observe(self, begun: list[int], route: str, status: int, seconds: float) -> None:
-        self._latency.labels(route, str(status)).observe(seconds)
-        self._round_trips.labels(route).observe(begun[0])
+        latency, round_trips = self._series(route, status)
+        latency.observe(seconds)
+        round_trips.observe(begun[0])
+
+    def _series(self, route: str, status: int) -> tuple[Histogram, Histogram]:
+        """The labelled histograms, looked up once per route and status (the labels are
+        a bounded set, so this stays small) rather than through ``labels`` each time."""
+        found = self._by_route.get((route, status))
+        if found is None:
+            found = (self._latency.labels(route, str(status)), self._round_trips.labels(route))
+            self._by_route[(route, status)] = found
+        return found
 
     def exposition(self) -> tuple[bytes, str]:
         """The page and its content type."""
