@@ -11,7 +11,7 @@ from prometheus_client.samples import Sample
 from quart import Quart
 from quart.testing import QuartClient
 
-from infrastructure.settings import SettingsError, load_settings
+from infrastructure.settings import SettingsError, describe, load_settings
 from tests.web.conftest import AppMaker, new_account, sign_in
 from tests.web.test_shared_limits import redis_url  # noqa: F401 (a fixture)
 from tests.web.test_throttling import unlimited_routes
@@ -226,3 +226,9 @@ async def test_with_the_token_only_reading_is_answered(metered: Quart) -> None:
     head = await client.head("/metrics", headers=AUTHORIZED)
     post = await client.post("/metrics", headers=AUTHORIZED)
     assert (head.status_code, post.status_code) == (200, 404)
+
+
+def test_the_token_is_masked_where_settings_are_shown() -> None:
+    shown = dict(describe(load_settings(GATEHOUSE_ENV="test", METRICS_TOKEN=TOKEN)))
+    assert shown["METRICS_TOKEN"] == "********"
+    assert dict(describe(load_settings(GATEHOUSE_ENV="test")))["METRICS_TOKEN"] == "(unset)"
