@@ -16,7 +16,6 @@ from werkzeug.routing import Rule
 from application.services import Services
 from domain import password_policy
 from domain.ports import RateLimit
-from infrastructure.metrics import PrometheusMetrics
 from infrastructure.rate_limits import MemoryCounters
 from infrastructure.settings import Settings
 from web.assets import register_assets
@@ -120,6 +119,8 @@ def register_prometheus(app: Quart, settings: Settings) -> None:
     built when serving starts."""
     if settings.metrics_token is None:
         return
+    from infrastructure.metrics import PrometheusMetrics  # loaded only when on (0.6 MB)
+
     exporter = PrometheusMetrics()
     register_metrics(app, settings.metrics_token.get_secret_value(), exporter)
 
