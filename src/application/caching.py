@@ -24,6 +24,7 @@ change, are delivered again by the relay until the cache acknowledged them
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -67,6 +68,19 @@ class MemberPageCopy(BaseModel):
     page: MemberPage
 
 
+class CacheCounts:
+    """What the cache did, by kind of copy (``session``, ``members``): plain counts the
+    application owns, read by whatever exports metrics (it never imports one here)."""
+
+    def __init__(self) -> None:
+        self.hits: Counter[str] = Counter()
+        self.misses: Counter[str] = Counter()
+        self.invalidations: Counter[str] = Counter()
+
+    def looked_up(self, kind: str, *, hit: bool) -> None:
+        (self.hits if hit else self.misses)[kind] += 1
+
+
 class ReadCache:
     """``cache`` is shared by every process; ``local`` (this process's, or the same
     cache) holds session copies, which are only ever trusted together with the shared
@@ -92,6 +106,7 @@ class ReadCache:
         self._ttl = ttl
         self._local_ttl = min(ttl, local_ttl)
         self._settle = settle
+        self.counts = CacheCounts()
 
     @classmethod
     def off(cls) -> ReadCache:
@@ -106,8 +121,10 @@ class ReadCache:
         if (invalidation := invalidation_for(event)) is None:
             return
         if invalidation.user_id is not None:
+            self.counts.invalidations["account"] += 1
             await self._cache.set(USER + str(invalidation.user_id), TOMBSTONE, ttl=self._settle)
         if invalidation.members:
+            self.counts.invalidations["members"] += 1
             await self._cache.set(GENERATION, secrets.token_hex(8), ttl=GENERATION_TTL)
 
     async def deliver(self, invalidations: Sequence[Invalidation]) -> None:
@@ -126,6 +143,13 @@ class ReadCache:
     ) -> CurrentSession | None:
         """The cached session behind ``key_hash`` when it needs no database work: still
         live, its idle clock not due a write, its account's copy the one it was made with."""
+        found = await self._cached_session(key_hash, now=now, policy=policy)
+        self.counts.looked_up("session", hit=found is not None)
+        return found
+
+    async def _cached_session(
+        self, key_hash: str, *, now: datetime, policy: SessionPolicy
+    ) -> CurrentSession | None:
         copy = _parse(SessionCopy, await self._local.get(SESSION + key_hash))
         if copy is None or now >= copy.expires_at or now - copy.last_seen_at >= policy.touch_every:
             return None
@@ -176,7 +200,9 @@ class ReadCache:
             await self._cache.add(GENERATION, secrets.token_hex(8), ttl=GENERATION_TTL)
             generation = await self._cache.get(GENERATION)
         copy = _parse(MemberPageCopy, raw)
-        if copy is not None and copy.generation == generation:
+        hit = copy is not None and copy.generation == generation
+        self.counts.looked_up("members", hit=hit)
+        if copy is not None and hit:
             return copy.page
         page = await load()
         if generation is not None:

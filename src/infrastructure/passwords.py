@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from passlib.context import CryptContext
@@ -39,12 +41,48 @@ class HashingPool:
         self._executor = ThreadPoolExecutor(
             max_workers=threads, thread_name_prefix="hashing", initializer=_lower_priority
         )
+        self.threads = threads
+        self._lock = threading.Lock()
+        self.queued = 0  # submitted, not yet taken by a thread
+        self.waits = 0  # taken by a thread: the count of the waits summed below
+        self.waited = 0.0  # seconds they spent queued, in all
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+        ticket = _Ticket(time.perf_counter())
+        with self._lock:
+            self.queued += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._take, ticket, work, args
+            )
+        finally:  # cancelled (or refused) before a thread took it: no longer queued
+            self._leave_queue(ticket)
+
+    def _take(self, ticket: _Ticket, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._leave_queue(ticket):
+            waited = time.perf_counter() - ticket.submitted
+            with self._lock:
+                self.waits += 1
+                self.waited += waited
+        return work(*args)
+
+    def _leave_queue(self, ticket: _Ticket) -> bool:
+        """True for the first of the thread and the caller to get here."""
+        with self._lock:
+            if ticket.left:
+                return False
+            ticket.left = True
+            self.queued -= 1
+            return True
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class _Ticket:
+    submitted: float
+    left: bool = False
 
 
 def _lower_priority() -> None:

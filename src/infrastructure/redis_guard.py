@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import TypeVar
 
 from redis import asyncio as aioredis
@@ -33,6 +34,17 @@ COOL_OFF = 30.0  # seconds to serve from the fallback before trying Redis again
 HEALTH_CHECK = 5  # seconds a pooled connection may idle before it is pinged on use
 PROBE_EVERY = 1.0  # seconds between background pings while cooling off
 MAX_CONNECTIONS = 100  # per process; more calls at once wait for one to be free
+# The round trips of the request (or task) that set it, counted by every guard: see
+# count_round_trips.
+_ROUND_TRIPS: ContextVar[list[int] | None] = ContextVar("redis_round_trips", default=None)
+
+
+def count_round_trips() -> list[int]:
+    """Start counting the current task's round trips: the one-element list returned
+    holds how many calls it has sent to Redis since (tasks it starts count into it too)."""
+    counted = [0]
+    _ROUND_TRIPS.set(counted)
+    return counted
 
 
 def make_redis(url: str) -> aioredis.Redis:
@@ -86,6 +98,7 @@ class RedisGuard:
         self._down_until = 0.0
         self._tripped_at = float("-inf")
         self._probe: asyncio.Task[None] | None = None
+        self.round_trips = 0  # calls sent to Redis (not those served by the fallback)
 
     @property
     def available(self) -> bool:
@@ -99,6 +112,9 @@ class RedisGuard:
         if not self.available:
             return await fallback()
         started = self._monotonic()
+        self.round_trips += 1
+        if (counted := _ROUND_TRIPS.get()) is not None:
+            counted[0] += 1
         try:
             async with asyncio.timeout(CALL_TIMEOUT * 2):
                 return await call(self.client)

@@ -17,6 +17,7 @@ DEFAULT_INSTANCE = Path("instance")
 DEFAULT_STATIC_ROOT = Path("build/static")
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 MIN_SECRET_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class SettingsError(Exception):
@@ -73,6 +74,9 @@ class Settings(BaseSettings):
     )
 
     drain_seconds: float = Field(default=5, ge=0, le=300, validation_alias="DRAIN_SECONDS")
+    metrics_token: SecretStr | None = Field(
+        default=None, min_length=MIN_METRICS_TOKEN_LENGTH, validation_alias="METRICS_TOKEN"
+    )
 
     public_url: str = Field(default="http://127.0.0.1:8000", validation_alias="PUBLIC_URL")
     password_reset_max_age: timedelta = Field(

@@ -28,10 +28,11 @@ from web.bootstrap import Runtime, build_runtime
 from web.csrf import register_csrf_tokens
 from web.errors import register_error_handlers
 from web.headers import register_headers, security_headers
+from web.metrics import register_metrics
 from web.problems import use_strict_json
 from web.rendering import register_templates
 from web.request_log import register_request_log
-from web.runtime import SERVICES
+from web.runtime import RUNTIME, SERVICES
 from web.sessions import register_sessions
 from web.throttling import register_rate_limits, use_counters
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     register_rate_limits(app, rate_limits(settings), MemoryCounters())
     register_auth(app, secure_cookies=settings.is_production, lifetime=settings.session_lifetime)
     register_csrf(app)
+    register_prometheus(app, settings)
     register_api(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -108,12 +110,29 @@ def register_services(app: Quart, settings: Settings, services: Services | None)
         runtime.append(build_runtime(settings))
         await runtime[0].start()
         app.extensions[SERVICES] = runtime[0].services
+        app.extensions[RUNTIME] = runtime[0]
         use_counters(app, runtime[0].rate_counters)
 
     @app.after_serving
     async def stop() -> None:
         while runtime:
             await runtime.pop().close()
+
+
+def register_prometheus(app: Quart, settings: Settings) -> None:
+    """/metrics when METRICS_TOKEN is set (see web/metrics.py), watching the runtime
+    built when serving starts."""
+    if settings.metrics_token is None:
+        return
+    from infrastructure.metrics import PrometheusMetrics  # loaded only when on (0.6 MB)
+
+    exporter = PrometheusMetrics()
+    register_metrics(app, settings.metrics_token.get_secret_value(), exporter)
+
+    @app.before_serving
+    async def watch() -> None:
+        if RUNTIME in app.extensions:
+            exporter.watch(app.extensions[RUNTIME])
 
 
 def register_proxy_fix(app: Quart, trusted_hops: int) -> None:

@@ -9,6 +9,7 @@ from quart import current_app
 from application.services import Services
 
 SERVICES = "gatehouse.services"
+RUNTIME = "gatehouse.runtime"  # what serving built (web.bootstrap.Runtime), when it did
 
 
 def services() -> Services:

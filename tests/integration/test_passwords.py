@@ -199,3 +199,48 @@ async def test_the_hasher_hashes_in_its_pool_not_on_the_event_loop() -> None:
         pool.close()
     assert hashed.value.startswith("$argon2id$")
     assert len(seen) == 1 and seen[0].startswith("hashing")
+
+
+def _hold(started: threading.Event, release: threading.Event) -> None:
+    started.set()
+    release.wait(10)
+
+
+async def test_the_hashing_pool_counts_its_queue_and_the_waits() -> None:
+    """Five hashes at once on one thread: four queue behind the first; when all are
+    done the queue is empty again and five waits were counted, the later ones long."""
+    pool = HashingPool(threads=1)
+    started, release = threading.Event(), threading.Event()
+    try:
+        jobs = [asyncio.ensure_future(pool.run(_hold, started, release)) for _ in range(5)]
+        assert await asyncio.to_thread(started.wait, 10)
+        queued_while_busy = pool.queued
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(*jobs)
+    finally:
+        pool.close()
+    assert queued_while_busy == 4
+    assert (pool.queued, pool.waits) == (0, 5)
+    assert pool.waited >= 4 * 0.05
+
+
+async def test_a_hash_cancelled_in_the_queue_leaves_it() -> None:
+    pool = HashingPool(threads=1)
+    started, release = threading.Event(), threading.Event()
+    try:
+        busy = asyncio.ensure_future(pool.run(_hold, started, release))
+        assert await asyncio.to_thread(started.wait, 10)
+        waiting = [asyncio.ensure_future(pool.run(release.wait, 10)) for _ in range(3)]
+        await asyncio.sleep(0)  # each has entered the queue
+        queued = pool.queued
+        for job in waiting:
+            job.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        queued_after_cancel = pool.queued
+        release.set()
+        await busy
+    finally:
+        pool.close()
+    assert (queued, queued_after_cancel) == (3, 0)
+    assert (pool.queued, pool.waits) == (0, 1)

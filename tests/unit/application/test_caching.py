@@ -255,3 +255,22 @@ async def test_a_session_copy_in_one_process_ends_when_another_signs_it_out(
         events.UserLoggedOut(occurred_at=clock.now(), user_id=alice.id, session_id=session.id)
     )
     assert await here.session(key_hash, now=clock.now(), policy=SESSION_POLICY) is None
+
+
+async def test_the_cache_counts_its_hits_misses_and_invalidations(
+    services: Services, signed: SignedIn
+) -> None:
+    """The counts /metrics reports: a session read from the cache is a hit, one the
+    cache cannot serve (after a sign-out's invalidation) a miss; members pages alike."""
+    counts = services.cache.counts
+    hits, misses = counts.hits["session"], counts.misses["session"]
+    await services.resolve_session(signed.session_key)
+    assert (counts.hits["session"], counts.misses["session"]) == (hits + 1, misses)
+    invalidated = counts.invalidations["account"]
+    await services.sign_out(signed.session_key, credentials().client)
+    assert counts.invalidations["account"] > invalidated
+    await services.resolve_session(signed.session_key)
+    assert counts.misses["session"] == misses + 1
+    await members_on(services)
+    await members_on(services)
+    assert (counts.misses["members"], counts.hits["members"]) == (1, 1)
