@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import cast
+from typing import Any, cast
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage
@@ -122,25 +122,38 @@ class RedisCounters(RateCounters):
                 acquire, window = bridge.lua_acquire_moving_window, bridge.lua_moving_window
                 pipe.evalsha(acquire.sha, 1, name, now, item.amount, expiry, 1)
                 pipe.evalsha(window.sha, 1, name, now - expiry, item.amount)
-            try:
-                replies = await pipe.execute()
-            except NoScriptError:  # a fresh or restarted Redis: the library loads them
-                return await self._hit_loading_scripts(redis, hits)
-        return [
-            window_of(limit, bool(acquired), _stats(item_for(limit), found, now))
-            for (limit, _), acquired, found in zip(hits, replies[::2], replies[1::2], strict=True)
-        ]
-
-    async def _hit_loading_scripts(
-        self, redis: aioredis.Redis, hits: tuple[Hit, ...]
-    ) -> list[Window]:
-        limiter = MovingWindowRateLimiter(self._storage(redis))
+            # Errors come back as replies: on a fresh or restarted Redis a script may be
+            # missing while another coroutine has just loaded the other, so one hit's
+            # place may have been taken while its window could not be read.
+            replies = await pipe.execute(raise_on_error=False)
         windows = []
-        for limit, key in hits:
-            item = item_for(limit)
-            allowed = await limiter.hit(item, key)
-            windows.append(window_of(limit, allowed, await limiter.get_window_stats(item, key)))
+        for (limit, key), acquired, found in zip(hits, replies[::2], replies[1::2], strict=True):
+            windows.append(await self._window(redis, limit, key, acquired, found, now))
         return windows
+
+    async def _window(
+        self,
+        redis: aioredis.Redis,
+        limit: RateLimit,
+        key: str,
+        acquired: Any,
+        found: Any,
+        now: float,
+    ) -> Window:
+        """One hit's outcome from its two replies, finishing through the library (which
+        loads its scripts) what a missing script left undone, never counting twice."""
+        item = item_for(limit)
+        limiter = MovingWindowRateLimiter(self._storage(redis))
+        if isinstance(acquired, NoScriptError):  # nothing was counted: take the place now
+            allowed = await limiter.hit(item, key)
+            return window_of(limit, allowed, await limiter.get_window_stats(item, key))
+        if isinstance(acquired, Exception):
+            raise acquired
+        if isinstance(found, NoScriptError):  # counted; only the window is still to read
+            return window_of(limit, bool(acquired), await limiter.get_window_stats(item, key))
+        if isinstance(found, Exception):
+            raise found
+        return window_of(limit, bool(acquired), _stats(item, found, now))
 
     def _storage(self, redis: aioredis.Redis) -> RedisStorage:
         """limits' storage on the guard's own connections (timeouts included)."""

@@ -12,6 +12,8 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from redis import asyncio as aioredis
 
 from domain.ports import RateLimit
@@ -214,6 +216,28 @@ async def test_a_fresh_redis_without_the_scripts_still_counts_atomically(
         waits = await asyncio.gather(*(throttle.reserve("ann") for _ in range(20)))
         assert waits.count(None) == LIMIT
         assert await client.llen(stored_key("ann")) == LIMIT
+        assert fallback.storage.events == {}
+    finally:
+        await client.aclose()
+
+
+async def test_a_redis_holding_only_one_of_the_scripts_counts_each_hit_once(
+    own_redis: RedisServer,
+) -> None:
+    """The place-taking script already loaded (by another process, say) and the
+    window-reading one not: the place taken in the pipeline is not taken again."""
+    client = make_redis(own_redis.url)
+    try:
+        storage = RedisStorage(
+            "async+redis://",
+            implementation="redispy",
+            key_prefix=RedisCounters.PREFIX,
+            connection_pool=client.connection_pool,  # type: ignore[arg-type]
+        )
+        await MovingWindowRateLimiter(storage).hit(item_for(ITEM), "someone-else")
+        throttle, fallback = a_throttle(RedisGuard(client))
+        assert await throttle.reserve("ann") is None
+        assert await client.llen(stored_key("ann")) == 1
         assert fallback.storage.events == {}
     finally:
         await client.aclose()
