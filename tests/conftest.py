@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +176,10 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     when Redis is required) if none is installed."""
     with throwaway_redis(tmp_path) as server:
         yield server
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[AsyncExitStack]:
+    """Whatever a test opens (apps, clients), closed in reverse order afterwards."""
+    async with AsyncExitStack() as opened:
+        yield opened

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -25,12 +25,6 @@ BOUND = 2.0  # generous: delivery is a message away, on a loaded machine
 def server(tmp_path: Path) -> Iterator[RedisServer]:
     with throwaway_redis(tmp_path) as started:
         yield started
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as opened:
-        yield opened
 
 
 async def near_cache(stack: AsyncExitStack, server: RedisServer) -> NearCache:

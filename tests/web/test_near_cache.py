@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -29,12 +29,6 @@ SETTLE = 0.2  # CACHE_SETTLE: the sign-in's tombstone on the account lasts this 
 def server(tmp_path: Path) -> Iterator[RedisServer]:
     with throwaway_redis(tmp_path) as started:
         yield started
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as opened:
-        yield opened
 
 
 def commands(server: RedisServer) -> Counter[str]:

@@ -79,12 +79,6 @@ async def attempt(client: QuartClient, login: str, password: str, address: str) 
     )
 
 
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as opened:
-        yield opened
-
-
 async def test_two_app_instances_share_one_per_address_limit(
     stack: AsyncExitStack, redis_url: str, web_database: str, tmp_path: Path
 ) -> None:
