@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.caching import CacheCounts
 from application.services import Services
+from infrastructure.near_cache import NearCacheCounts
 from infrastructure.passwords import HashingPool
 from infrastructure.redis_guard import RedisGuard, count_round_trips
 
@@ -47,6 +48,8 @@ class Watched(Protocol):
     def guard(self) -> RedisGuard | None: ...
     @property
     def hashing(self) -> HashingPool | None: ...
+    @property
+    def near_counts(self) -> NearCacheCounts | None: ...
 
 
 class PrometheusMetrics:
@@ -112,6 +115,8 @@ class RuntimeCollector(Collector):
         if runtime is None:
             return
         yield from cache_metrics(runtime.services.cache.counts)
+        if runtime.near_counts is not None:
+            yield from near_cache_metrics(runtime.near_counts)
         if runtime.guard is not None:
             yield from redis_metrics(runtime.guard)
         if runtime.hashing is not None:
@@ -133,6 +138,17 @@ def _by_kind(name: str, documentation: str, counted: Counter[str]) -> Metric:
     for kind, value in sorted(counted.items()):
         family.add_metric((kind,), value)
     return family
+
+
+def near_cache_metrics(counts: NearCacheCounts) -> Iterator[Metric]:
+    """The copies of Redis's keys this process keeps (infrastructure.near_cache)."""
+    for name, value, about in (
+        ("hits", counts.hits, "Keys read from this process's copies, not from Redis"),
+        ("misses", counts.misses, "Keys read from Redis"),
+        ("invalidations", counts.invalidations, "Copies forgotten because their key changed"),
+        ("flushes", counts.flushes, "Times every copy was forgotten (channel not live)"),
+    ):
+        yield CounterMetricFamily(f"{PREFIX}_near_cache_{name}", f"{about}.", value=value)
 
 
 def redis_metrics(guard: RedisGuard) -> Iterator[Metric]:

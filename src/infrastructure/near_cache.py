@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from cachetools import TLRUCache
 from redis import asyncio as aioredis
@@ -138,6 +139,20 @@ class InvalidationChannel:
         self.forget_all()
 
 
+@dataclass
+class NearCacheCounts:
+    """What the copies did: keys served from a copy (``hits``) or read from Redis
+    (``misses``: every key of a read that was not wholly held here, reads while the
+    channel is not live included), copies forgotten
+    because their key changed (``invalidations``) and times every copy was forgotten
+    because the channel could not be trusted (``flushes``)."""
+
+    hits: int = 0
+    misses: int = 0
+    invalidations: int = 0
+    flushes: int = 0
+
+
 class NearCache(Cache):
     """The shared cache, read through copies in this process while ``channel`` is
     live. Writes go to the shared cache (which announces them) and forget the copy
@@ -158,27 +173,33 @@ class NearCache(Cache):
         )
         # Bumped on every forgetting: a read begun before one keeps nothing it found.
         self._generation = 0
+        self.counts = NearCacheCounts()
         channel.forget = self.forget
         channel.forget_all = self.forget_all
 
     def forget(self, keys: list[str]) -> None:
         self._generation += 1
         for key in keys:
-            self._copies.pop(key, None)
+            if self._copies.pop(key, None) is not None:
+                self.counts.invalidations += 1
 
     def forget_all(self) -> None:
         self._generation += 1
         self._copies.clear()
+        self.counts.flushes += 1
 
     async def get(self, key: str) -> str | None:
         return (await self.get_many(key))[0]
 
     async def get_many(self, *keys: str) -> list[str | None]:
         if not self._trusted():
+            self.counts.misses += len(keys)
             return await self._shared.get_many(*keys)
         found = [self._copies.get(key) for key in keys]
         if all(each is not None for each in found):
+            self.counts.hits += len(keys)
             return [each.value if each is not None else None for each in found]
+        self.counts.misses += len(keys)
         generation = self._generation
         fetched = await self._shared.fetch(*keys)
         if generation == self._generation and self._channel.live:

@@ -24,7 +24,12 @@ from infrastructure.db.outbox import SqlAlchemyPendingInvalidations
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.login_digest import HmacLoginDigest
 from infrastructure.mail import FolderMailer, JinjaMailTemplates, RetryingMailer, SmtpMailer
-from infrastructure.near_cache import InvalidationChannel, NearCache, make_channel_redis
+from infrastructure.near_cache import (
+    InvalidationChannel,
+    NearCache,
+    NearCacheCounts,
+    make_channel_redis,
+)
 from infrastructure.passwords import HashingPool, PasslibPasswordHasher, make_context
 from infrastructure.rate_limits import MemoryCounters, RedisCounters
 from infrastructure.redis_guard import RedisDependency, RedisGuard, make_redis
@@ -45,6 +50,11 @@ class Runtime:
     guard: RedisGuard | None = None
     hashing: HashingPool | None = None
     channel: InvalidationChannel | None = None
+    near_cache: NearCache | None = None
+
+    @property
+    def near_counts(self) -> NearCacheCounts | None:
+        return self.near_cache.counts if self.near_cache is not None else None
 
     async def start(self) -> None:
         """Start the background work of a serving process: the outbox relay, and the
@@ -91,6 +101,11 @@ def build_runtime(settings: Settings) -> Runtime:
         if settings.redis_url and shared is not None
         else None
     )
+    near_cache = (
+        NearCache(shared, channel, max_entries=settings.cache_max_entries)
+        if shared is not None and channel is not None
+        else None
+    )
     bus = EventBus()
     subscribe_defaults(bus)
     hasher = PasslibPasswordHasher(
@@ -112,7 +127,7 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         login_digest=HmacLoginDigest(settings.secret()),
         dependencies={"redis": RedisDependency(redis)} if redis is not None else {},
-        cache=read_cache(shared, channel, settings),
+        cache=read_cache(near_cache, settings),
     )
     services.cache.subscribe(bus)
     AccountMail(
@@ -131,24 +146,23 @@ def build_runtime(settings: Settings) -> Runtime:
         guard=guard,
         hashing=hasher.pool,
         channel=channel,
+        near_cache=near_cache,
     )
 
 
-def read_cache(
-    shared: RedisCache | None, channel: InvalidationChannel | None, settings: Settings
-) -> ReadCache:
+def read_cache(near_cache: NearCache | None, settings: Settings) -> ReadCache:
     """Shared through Redis when set, read through copies in this process that the
-    invalidation channel keeps true: every process hears of a change at once. Else in
-    this process, where another process's changes (the command line's, say) cannot
-    reach, so copies live at most CACHE_LOCAL_TTL. Session copies stay in the process
-    either way, checked against the account copy, and live at most CACHE_LOCAL_TTL:
-    the bound on a revocation whose every invalidation was lost."""
+    invalidation channel keeps true (``near_cache``): every process hears of a change
+    at once. Else in this process, where another process's changes (the command
+    line's, say) cannot reach, so copies live at most CACHE_LOCAL_TTL. Session copies
+    stay in the process either way, checked against the account copy, and live at most
+    CACHE_LOCAL_TTL: the bound on a revocation whose every invalidation was lost."""
     local = MemoryCache(settings.cache_max_entries)
-    if shared is None or channel is None:
+    if near_cache is None:
         ttl = min(settings.cache_ttl, settings.cache_local_ttl)
         return ReadCache(local, ttl=ttl, settle=settings.cache_settle)
     return ReadCache(
-        NearCache(shared, channel, max_entries=settings.cache_max_entries),
+        near_cache,
         ttl=settings.cache_ttl,
         settle=settings.cache_settle,
         local=local,

@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,29 @@ async def _is(cache: NearCache, key: str, value: str) -> bool:
 
 async def _are(cache: NearCache, values: list[str], *keys: str) -> bool:
     return await cache.get_many(*keys) == values
+
+
+async def test_the_counts_tell_copies_from_reads_of_redis(
+    stack: AsyncExitStack, server: RedisServer
+) -> None:
+    writer, reader = await near_cache(stack, server), await near_cache(stack, server)
+    await kept(reader, "k", "one")
+    before = replace(reader.counts)
+    for _ in range(5):
+        assert await reader.get("k") == "one"
+    assert await reader.get_many("k", "absent") == ["one", None]  # not wholly held
+    assert (reader.counts.hits, reader.counts.misses) == (before.hits + 5, before.misses + 2)
+    await writer.set("k", "two", ttl=60)
+    assert await eventually(lambda: _is(reader, "k", "two"))
+    assert reader.counts.invalidations == before.invalidations + 1
+    assert reader.counts.flushes == before.flushes
+
+
+async def test_a_dropped_channel_is_counted_as_a_flush(
+    stack: AsyncExitStack, server: RedisServer
+) -> None:
+    cache = await near_cache(stack, server)
+    await kept(cache, "k", "one")
+    flushes = cache.counts.flushes
+    await asyncio.to_thread(server.kill_subscribers)
+    assert await eventually(lambda: _true(cache.counts.flushes > flushes))

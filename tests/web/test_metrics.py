@@ -237,3 +237,28 @@ def test_the_token_is_masked_where_settings_are_shown() -> None:
     shown = dict(describe(load_settings(GATEHOUSE_ENV="test", METRICS_TOKEN=TOKEN)))
     assert shown["METRICS_TOKEN"] == "********"
     assert dict(describe(load_settings(GATEHOUSE_ENV="test")))["METRICS_TOKEN"] == "(unset)"
+
+
+async def test_with_redis_the_near_cache_counts_its_copies(
+    make_app: AppMaker,
+    redis_url: str,  # noqa: F811 (the fixture)
+) -> None:
+    near = "gatehouse_near_cache"
+    async with make_app(METRICS_TOKEN=TOKEN, REDIS_URL=redis_url, CACHE_SETTLE=SETTLE) as app:
+        account = await new_account(app.extensions[SERVICES], "mn")
+        client = app.test_client()
+        await sign_in(client, account.user.username)
+        await asyncio.sleep(SETTLE * 3)
+        for _ in range(2):  # copies kept, and kept again once their own writes are heard
+            assert (await client.get("/users/")).status_code == 200
+            await asyncio.sleep(0.2)
+        before, after = await read_members_twice(client)
+    assert value(after, f"{near}_hits_total") > value(before, f"{near}_hits_total")
+    assert value(after, f"{near}_misses_total") == value(before, f"{near}_misses_total")
+    assert value(after, f"{near}_invalidations_total") >= 1  # the sign-in's change
+    assert value(after, f"{near}_flushes_total") == value(before, f"{near}_flushes_total")
+
+
+async def test_without_redis_there_is_no_near_cache_to_count(metered: Quart) -> None:
+    names = {s.name for s in await scrape(metered.test_client())}
+    assert not any(name.startswith("gatehouse_near_cache") for name in names)
