@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import code
+import gc
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -22,7 +23,7 @@ from domain.roles import ADMIN
 from infrastructure.db import migrations
 from infrastructure.logs import configure_logging
 from infrastructure.settings import Settings, SettingsError, describe, load_settings
-from web import assets, drain
+from web import assets, drain, rendering
 from web import workers as workers_module
 from web.app import create_app
 from web.bootstrap import build_runtime
@@ -133,8 +134,19 @@ def serve_draining(config: HypercornConfig, drain_seconds: float) -> None:
     from hypercorn.asyncio import serve as serve_app
 
     app = app_from_environment()
+    app.before_serving(partial(freeze_startup_objects, app))  # the last start-up hook
     trigger = partial(drain.drained, app, drain_seconds)
     asyncio.run(serve_app(app, config, shutdown_trigger=trigger))
+
+
+async def freeze_startup_objects(app: Quart) -> None:
+    """Put what start-up made (modules, the runtime, the compiled templates) out of the
+    garbage collector's reach: a full collection then walks only what requests made
+    since, and pauses the worker for a few milliseconds instead of the ~80 ms that set
+    every page's p99."""
+    rendering.preload_templates(app)
+    gc.collect()
+    gc.freeze()
 
 
 def static_files_or_exit(root: Path) -> None:

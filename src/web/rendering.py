@@ -36,3 +36,13 @@ async def render(template: str, **context: Any) -> str:
     app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
     await app.update_template_context(context)
     return app.jinja_env.get_or_select_template(template).render(context)
+
+
+def preload_templates(app: Quart) -> int:
+    """Compile every page template now (at start-up) rather than on its first request;
+    returns how many."""
+    environment = app.jinja_env
+    names = environment.list_templates(extensions=("html",))
+    for name in names:
+        environment.get_template(name)
+    return len(names)

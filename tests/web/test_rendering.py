@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 
 import pytest
@@ -9,6 +10,7 @@ from quart import Quart
 from quart.testing import QuartClient
 
 from web import rendering
+from web.cli import freeze_startup_objects
 
 from .conftest import Account, sign_in
 
@@ -42,3 +44,18 @@ async def test_the_environment_is_made_synchronous_only_before_its_first_use() -
     assert app.jinja_env.is_async  # Quart's own, now created
     with pytest.raises(RuntimeError):
         rendering.register_templates(app)
+
+
+async def test_serving_compiles_every_page_template_and_freezes_what_start_up_made(
+    app: Quart,
+) -> None:
+    names = app.jinja_env.list_templates(extensions=["html"])
+    assert app.jinja_env.cache is not None
+    app.jinja_env.cache.clear()
+    try:
+        await freeze_startup_objects(app)
+        assert gc.get_freeze_count() > 0
+        compiled = {template.name for template in app.jinja_env.cache.values()}
+    finally:
+        gc.unfreeze()
+    assert compiled == set(names)
