@@ -29,6 +29,7 @@ class BenchConfig:
     users: int = 1_000
     scale_users: int = 100_000
     hash_samples: int = 10
+    revocation_samples: int = 200  # sign-outs watched from another process; 0 skips them
     databases: tuple[str, ...] = DATABASES
     development: bool = True  # also the development default: SQLite, no Redis
     postgres_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/gatehouse_bench"
@@ -48,6 +49,7 @@ INTEGERS = {
     "BENCH_USERS": ("users", 20),
     "BENCH_SCALE_USERS": ("scale_users", 0),
     "BENCH_HASH_SAMPLES": ("hash_samples", 1),
+    "BENCH_REVOCATION_SAMPLES": ("revocation_samples", 0),
     "BENCH_REDIS_DB": ("redis_db", 0),
 }
 

@@ -46,6 +46,12 @@ def machine(wrk_path: str, load_at_start: tuple[float, float, float]) -> dict[st
 
 def describe(config: BenchConfig) -> str:
     scale = f"{config.scale_users:,} for the deep page" if config.scale_users else "no deep page"
+    watched = (
+        f"; {config.revocation_samples} sign-outs on each database watched from a second "
+        "process (two `gatehouse serve --workers 1`)"
+        if config.revocation_samples
+        else "; revocation not measured"
+    )
     return (
         f"wrk -t{config.threads} -c{config.connections} (sign-ins -c{config.sign_in_connections}), "
         f"{config.runs} interleaved runs of {config.duration} s after a {config.warmup} s warm-up, "
@@ -54,6 +60,7 @@ def describe(config: BenchConfig) -> str:
         f"{config.users:,} users ({scale}); production with Redis on "
         f"{', '.join(config.databases)}"
         f"{' and the development default (SQLite, no Redis)' if config.development else ''}"
+        f"{watched}"
     )
 
 
@@ -70,6 +77,7 @@ def assemble(
 ) -> tuple[dict[str, Any], str, str]:
     rows = bench.rows()
     found = bench.figures(cost)
+    windows = bench.windows()
     settings = recorded_settings(bench.config)
     data: dict[str, Any] = {
         "date": began.isoformat(timespec="seconds"),
@@ -87,11 +95,30 @@ def assemble(
             }
             for row in rows
         },
+        "revocation": {
+            database: {
+                "summary": asdict(windows[database]),
+                "samples": [rounded(asdict(sample)) for sample in samples],
+            }
+            for database, samples in bench.revocations.items()
+        },
         "figures": report.figures_data(found),
     }
+    watched = [report.revocation_table(windows)] if windows else []
+    watched_markdown = (
+        ["## Revocation across two processes", report.revocation_table(windows, markdown=True)]
+        if windows
+        else []
+    )
     context = conditions(data["machine"], cost, wall)
     terminal = "\n\n".join(
-        [describe(bench.config), context, report.scenario_table(rows), report.figures_table(found)]
+        [
+            describe(bench.config),
+            context,
+            report.scenario_table(rows),
+            *watched,
+            report.figures_table(found),
+        ]
     )
     markdown = "\n\n".join(
         [
@@ -100,11 +127,17 @@ def assemble(
             context,
             "## Scenarios",
             report.scenario_table(rows, markdown=True),
+            *watched_markdown,
             "## Figures and targets",
             report.figures_table(found, markdown=True),
         ]
     )
     return data, terminal, markdown + "\n"
+
+
+def rounded(values: dict[str, Any]) -> dict[str, Any]:
+    """Times to the microsecond (in milliseconds); a clock's last digits mean nothing."""
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in values.items()}
 
 
 def conditions(machine: dict[str, Any], cost: HashCost, wall: float) -> str:

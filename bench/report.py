@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.targets import ERRORS, RSS, Figure, Summary
+from bench import revocation
+from bench.targets import ERRORS, REVOCATION, RSS, Figure, Summary
 
 DATABASE_NAMES = {
     "sqlite": "SQLite",
@@ -88,7 +89,7 @@ def shown(figure: Figure) -> str:
         return figure.verdict
     if figure.target is ERRORS:
         value = f"{figure.value:.0f}"
-    elif figure.target is RSS:
+    elif figure.target in (RSS, REVOCATION):
         value = f"{figure.value:.1f}"
     else:
         value = f"{figure.value:.2f}"
@@ -103,6 +104,35 @@ def figures_table(by_database: Mapping[str, Sequence[Figure]], *, markdown: bool
     lines = [
         [figure.target.label, *(shown(by_database[n][i]) for n in names), figure.target.text]
         for i, figure in enumerate(first)
+    ]
+    return render(headers, lines, markdown=markdown)
+
+
+def revocation_table(windows: Mapping[str, revocation.Summary], *, markdown: bool = False) -> str:
+    """One line per database: the window from a sign-out's answer on one process to
+    the token's refusal on the other, and the answers it still got there meanwhile."""
+    headers = [
+        "database",
+        "samples",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "stale answers",
+        "cold",
+        "sign-out p99 ms",
+    ]
+    lines = [
+        [
+            DATABASE_NAMES.get(name, name),
+            str(found.samples),
+            f"{found.p50_ms:.1f}",
+            f"{found.p99_ms:.1f}",
+            f"{found.max_ms:.1f}",
+            str(found.stale),
+            str(found.cold),
+            f"{found.sign_out_p99_ms:.1f}",
+        ]
+        for name, found in windows.items()
     ]
     return render(headers, lines, markdown=markdown)
 

@@ -19,7 +19,18 @@ from pathlib import Path
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from bench import client, hashing, record, report, scenarios, seed, servers, targets, wrk
+from bench import (
+    client,
+    hashing,
+    record,
+    report,
+    revocation,
+    scenarios,
+    seed,
+    servers,
+    targets,
+    wrk,
+)
 from bench.config import DATABASES, BenchConfig, ConfigError, from_environment
 from bench.hashing import HashCost
 from bench.scenarios import Access, Scenario
@@ -41,6 +52,7 @@ class Bench:
         self.results: dict[str, list[wrk.Result]] = defaultdict(list)
         self.parts: dict[str, scenarios.Part] = {}
         self.rss: dict[str, list[int]] = {}
+        self.revocations: dict[str, list[revocation.Sample]] = {}
         self.running: list[Server] = []
         self.urls: dict[str, str] = {}
         self.hashed = ""  # the seeded accounts' password hash, made once
@@ -113,9 +125,29 @@ class Bench:
     def start_gatehouse(self, stack: ExitStack, database: str) -> Server:
         """``gatehouse serve --workers N``: in production with Redis on ``database``, or
         the development default (``development``: SQLite, no Redis)."""
-        production = database != DEVELOPMENT
-        if production:
+        if database != DEVELOPMENT:
             self.redis(database).flushdb()
+        return self.serve(stack, database, database, self.config.workers)
+
+    def start_pair(self, stack: ExitStack, database: str, metrics_token: str) -> list[Server]:
+        """Two single-worker ``gatehouse serve`` processes in production on ``database``,
+        on ports of their own: one service to its users, two processes to the bench."""
+        self.redis(database).flushdb()
+        return [
+            self.serve(stack, database, f"{database}-{n}", 1, metrics_token=metrics_token)
+            for n in (1, 2)
+        ]
+
+    def serve(
+        self,
+        stack: ExitStack,
+        database: str,
+        name: str,
+        workers: int,
+        *,
+        metrics_token: str | None = None,
+    ) -> Server:
+        production = database != DEVELOPMENT
         port = servers.free_port()
         env = servers.gatehouse_environment(
             self.urls[database],
@@ -124,9 +156,10 @@ class Bench:
             instance=self.work / f"instance-{database}",
             redis_url=self.redis_url(database) if production else None,
             env="production" if production else DEVELOPMENT,
+            metrics_token=metrics_token,
         )
-        command = servers.gatehouse_command(port, self.config.workers)
-        return self.start(stack, database, command, port, env, "/readyz")
+        command = servers.gatehouse_command(port, workers)
+        return self.start(stack, name, command, port, env, "/readyz")
 
     def start(
         self,
@@ -208,6 +241,27 @@ class Bench:
             for server in self.running:
                 self.keep_rss(server.name, server)
 
+    def revocation_phase(self) -> None:
+        """On each database in production: sign-outs on one process, watched from another."""
+        config = self.config
+        logins = seed.revocation_logins(config.users, config.revocation_samples)
+        for database in config.databases:
+            say(f"{config.revocation_samples} sign-outs on {database}, seen from another process")
+            began, token = time.perf_counter(), secrets.token_urlsafe(24)
+            with ExitStack() as stack:
+                first, second = self.start_pair(stack, database, token)
+                found = revocation.measure(
+                    first.url,
+                    second.url,
+                    logins=logins,
+                    password=seed.PASSWORD,
+                    samples=config.revocation_samples,
+                    metrics_token=token,
+                )
+            self.revocations[database] = found
+            took = time.perf_counter() - began
+            say(revocation_progress(database, revocation.summarize(found), took))
+
     def scale_phase(self) -> None:
         config = self.config
         for database in config.databases:
@@ -238,6 +292,8 @@ class Bench:
         for database in self.shapes:
             self.prepare(database)
         self.main_phase()
+        if self.config.revocation_samples:
+            self.revocation_phase()
         if self.config.scale_users:
             self.scale_phase()
         return cost
@@ -262,15 +318,22 @@ class Bench:
 
     def figures(self, cost: HashCost) -> dict[str, list[targets.Figure]]:
         summaries = {row.key: row.summary for row in self.rows()}
+        windows = self.windows()
         return {
             database: targets.figures(
                 summaries,
                 database,
                 hash_limit_per_s=cost.limit_per_s,
                 worker_rss_mb=self.worker_rss_mb(database),
+                revocation_p99_ms=windows[database].p99_ms if database in windows else None,
+                revocation_applies=database != DEVELOPMENT,
             )
             for database in self.shapes
         }
+
+    def windows(self) -> dict[str, revocation.Summary]:
+        """The revocation window of each database measured."""
+        return {db: revocation.summarize(found) for db, found in self.revocations.items()}
 
 
 def progress(number: int, runs: int, part: scenarios.Part, result: wrk.Result) -> str:
@@ -279,6 +342,14 @@ def progress(number: int, runs: int, part: scenarios.Part, result: wrk.Result) -
         f"  run {number}/{runs}  {part.key:<26} {result.rps:9,.0f} req/s  "
         f"p50 {result.p50_us / 1000:7.1f} ms  p99 {result.p99_us / 1000:7.1f} ms  "
         f"errors {result.errors(part.expected)}{counted}"
+    )
+
+
+def revocation_progress(database: str, found: revocation.Summary, took: float) -> str:
+    return (
+        f"  revocation {database:<16} {found.samples} sign-outs  "
+        f"p50 {found.p50_ms:6.1f} ms  p99 {found.p99_ms:6.1f} ms  max {found.max_ms:6.1f} ms  "
+        f"stale {found.stale}  cold {found.cold}  in {took:.0f} s"
     )
 
 

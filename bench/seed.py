@@ -26,6 +26,7 @@ from infrastructure.passwords import make_context
 
 PASSWORD = "gatehouse bench 2026"  # noqa: S105 (the seeded accounts' known password)
 SIGN_IN_ACCOUNTS = 16
+REVOCATION_FIRST = SIGN_IN_ACCOUNTS + 2  # after the member and the program of the scenarios
 BATCH = 5_000
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -37,6 +38,14 @@ def username(number: int) -> str:
 def sign_in_logins(count: int = SIGN_IN_ACCOUNTS) -> list[str]:
     """The usernames the benchmark signs in with (seeded first, so always present)."""
     return [username(number) for number in range(count)]
+
+
+def revocation_logins(users: int, count: int) -> list[str]:
+    """The usernames the revocation samples sign in and out with: up to ``count`` of the
+    ``users`` seeded, none of those the other scenarios use."""
+    return [
+        username(number) for number in range(REVOCATION_FIRST, min(users, REVOCATION_FIRST + count))
+    ]
 
 
 def password_hash(context: CryptContext | None = None) -> str:

@@ -124,10 +124,11 @@ def gatehouse_environment(
     redis_url: str | None = None,
     env: str = "production",
     static_root: Path | None = None,
+    metrics_token: str | None = None,
 ) -> dict[str, str]:
     """What production needs (a secret, an SMTP host, SQLite allowed explicitly, the
     built static files), with rate limits raised so the load generator's single address
-    is never throttled."""
+    is never throttled; ``/metrics`` on when ``metrics_token`` is given."""
     settings = {
         "GATEHOUSE_ENV": env,
         "SECRET_KEY": secret_key,
@@ -147,7 +148,8 @@ def gatehouse_environment(
     }
     inherited = {k: v for k, v in os.environ.items() if k not in _settings_variables()}
     redis = {"REDIS_URL": redis_url} if redis_url else {}
-    return {**inherited, **settings, **redis}
+    metrics = {"METRICS_TOKEN": metrics_token} if metrics_token else {}
+    return {**inherited, **settings, **redis, **metrics}
 
 
 def _settings_variables() -> set[str]:

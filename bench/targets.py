@@ -81,15 +81,20 @@ API = Target("API /users/me ÷ bare ASGI", at_least=0.30)
 REVOCATION = Target("revocation seen by another process, p99 ms", at_most=100)
 
 
+NOT_APPLICABLE = "n/a"  # what a figure without a value says: it has no meaning there
+NOT_MEASURED = "not measured"  # ... or it has, but the run left it out
+
+
 @dataclass(frozen=True)
 class Figure:
     target: Target
     value: float | None
+    missing: str = NOT_APPLICABLE
 
     @property
     def verdict(self) -> str:
         if self.value is None:
-            return "not measured" if self.target is REVOCATION else "n/a"
+            return self.missing
         met = self.target.met(self.value)
         return "" if met is None else ("pass" if met else "miss")
 
@@ -106,9 +111,13 @@ def figures(
     *,
     hash_limit_per_s: float | None,
     worker_rss_mb: float | None,
+    revocation_p99_ms: float | None = None,
+    revocation_applies: bool = True,
 ) -> list[Figure]:
     """Every figure for one database's rows (keys ``<database>/<scenario>``) against the
-    baselines (``asgi``, ``quart``) of the same run."""
+    baselines (``asgi``, ``quart``) of the same run, and the revocation window's p99
+    where one was measured (where it does not apply, n/a; where it was left out, not
+    measured)."""
 
     def rps(key: str) -> float | None:
         row = rows.get(key)
@@ -132,5 +141,7 @@ def figures(
         Figure(ERRORS, float(sum(row.errors for row in own)) if own else None),
         Figure(QUART, ratio(rps("quart"), rps("asgi"))),
         Figure(API, ratio(rps(f"{database}/api-me"), rps("asgi"))),
-        Figure(REVOCATION, None),  # not measured by the bench
+        Figure(
+            REVOCATION, revocation_p99_ms, NOT_MEASURED if revocation_applies else NOT_APPLICABLE
+        ),
     ]

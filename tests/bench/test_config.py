@@ -29,6 +29,12 @@ def test_the_development_default_is_measured_unless_switched_off() -> None:
     assert from_environment({"BENCH_DEVELOPMENT": "0"}).development is False
 
 
+def test_the_revocation_samples_are_set_and_zero_leaves_them_out() -> None:
+    assert from_environment({}).revocation_samples == 200
+    assert from_environment({"BENCH_REVOCATION_SAMPLES": "50"}).revocation_samples == 50
+    assert from_environment({"BENCH_REVOCATION_SAMPLES": "0"}).revocation_samples == 0
+
+
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
@@ -38,6 +44,7 @@ def test_the_development_default_is_measured_unless_switched_off() -> None:
         ({"BENCH_SCALE_USERS": "500"}, "BENCH_SCALE_USERS must exceed"),
         ({"BENCH_POSTGRES_URL": "postgresql://x/y"}, "postgresql+asyncpg://"),
         ({"BENCH_DEVELOPMENT": "yes"}, "BENCH_DEVELOPMENT must be 0 or 1"),
+        ({"BENCH_REVOCATION_SAMPLES": "-1"}, "BENCH_REVOCATION_SAMPLES must be at least 0"),
     ],
 )
 def test_a_wrong_value_is_named(variables: dict[str, str], message: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.config import BenchConfig
-from bench.record import recorded_settings
+from bench.record import describe, recorded_settings
 
 
 def test_the_recorded_settings_name_no_folder_of_the_machine(tmp_path: Path) -> None:
@@ -13,3 +13,8 @@ def test_the_recorded_settings_name_no_folder_of_the_machine(tmp_path: Path) -> 
     assert settings["duration"] == 7
     assert "results" not in settings
     assert str(tmp_path) not in repr(settings)
+
+
+def test_the_description_says_whether_revocation_is_measured() -> None:
+    assert "200 sign-outs on each database" in describe(BenchConfig())
+    assert "revocation not measured" in describe(BenchConfig(revocation_samples=0))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench import report, targets
+from bench import report, revocation, targets
+from bench.revocation import Sample
 from bench.targets import Summary
 from bench.wrk import Result
 
@@ -82,6 +83,26 @@ def test_each_figure_is_a_ratio_within_the_run_judged_against_its_target() -> No
     assert found[targets.REVOCATION.label].verdict == "not measured"
 
 
+@pytest.mark.parametrize(("p99_ms", "verdict"), [(12.5, "pass"), (100.0, "pass"), (100.5, "miss")])
+def test_the_revocation_windows_p99_is_judged_in_milliseconds(p99_ms: float, verdict: str) -> None:
+    found = by_label(
+        targets.figures(
+            ROWS, "sqlite", hash_limit_per_s=10, worker_rss_mb=50, revocation_p99_ms=p99_ms
+        )
+    )
+    assert found[targets.REVOCATION.label].value == p99_ms
+    assert found[targets.REVOCATION.label].verdict == verdict
+
+
+def test_a_revocation_window_left_out_is_not_measured_and_one_without_meaning_is_na() -> None:
+    left_out = targets.figures(ROWS, "sqlite", hash_limit_per_s=10, worker_rss_mb=50)
+    development = targets.figures(
+        ROWS, "development", hash_limit_per_s=10, worker_rss_mb=50, revocation_applies=False
+    )
+    assert by_label(left_out)[targets.REVOCATION.label].verdict == "not measured"
+    assert by_label(development)[targets.REVOCATION.label].verdict == "n/a"
+
+
 def test_figures_of_scenarios_that_did_not_run_are_not_applicable() -> None:
     rows = {key: value for key, value in ROWS.items() if "scale" not in key}
     found = by_label(targets.figures(rows, "sqlite", hash_limit_per_s=None, worker_rss_mb=None))
@@ -117,6 +138,7 @@ def test_the_figures_table_shows_each_database_beside_the_target() -> None:
             db,
             hash_limit_per_s=10,
             worker_rss_mb=70,
+            revocation_p99_ms=4.56 if db == "sqlite" else None,
         )
         for db in ("sqlite", "postgresql")
     }
@@ -126,9 +148,24 @@ def test_the_figures_table_shows_each_database_beside_the_target() -> None:
     members = next(line for line in lines if line.startswith(targets.MEMBERS.label))
     assert members.split()[-8:] == ["0.27", "miss", "n/a", ">=", "0.28,", "never", "<", "0.19"]
     revocation = next(line for line in lines if line.startswith(targets.REVOCATION.label))
-    assert revocation.split()[-6:] == ["not", "measured", "not", "measured", "<=", "100"]
+    assert revocation.split()[-6:] == ["4.6", "pass", "not", "measured", "<=", "100"]
     markdown = report.figures_table(found, markdown=True).splitlines()
     assert markdown[1] == "|:---|---:|---:|---:|"
+
+
+def test_the_revocation_table_has_a_line_per_database_measured() -> None:
+    windows = {
+        "sqlite": revocation.summarize(
+            [Sample(ms, stale=int(ms > 3), sign_out_ms=10.0, warm=True) for ms in (2.0, 3.0, 4.0)]
+        ),
+        "postgresql": revocation.summarize([Sample(6.0, stale=0, sign_out_ms=8.0, warm=False)]),
+    }
+    header, _, sqlite, postgresql = report.revocation_table(windows).splitlines()
+    assert header.split()[:5] == ["database", "samples", "p50", "ms", "p99"]
+    assert sqlite.split() == ["SQLite", "3", "3.0", "4.0", "4.0", "1", "0", "10.0"]
+    assert postgresql.split() == ["PostgreSQL", "1", "6.0", "6.0", "6.0", "0", "1", "8.0"]
+    markdown = report.revocation_table(windows, markdown=True).splitlines()
+    assert markdown[2] == "| SQLite | 3 | 3.0 | 4.0 | 4.0 | 1 | 0 | 10.0 |"
 
 
 def test_the_scenario_table_has_a_line_per_row() -> None:
