@@ -27,8 +27,9 @@ async def update_profile(
 ) -> UserDetail:
     """Change the names and the e-mail address.
 
-    Raises: InvalidName, InvalidEmail, EmailTaken, InvalidCredentials (a new address
-    without the right current password), TooManyAttempts, UserNotFound
+    Raises: InvalidName, InvalidEmail, EmailTaken, CurrentPasswordRequired (a new
+    address without the current password), InvalidCredentials (with a wrong one),
+    TooManyAttempts, UserNotFound
     """
     async with uow:
         user = await _user(uow, cmd.user_id)
@@ -37,6 +38,8 @@ async def update_profile(
     if taken:
         raise errors.EmailTaken(field="email")
     if email != user.email:  # checked outside the transaction: hashing takes a while
+        if not cmd.current_password:  # not a guess: no place in the sign-in window
+            raise errors.CurrentPasswordRequired(field="current_password")
         await _confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
     async with uow:
         uow.client_ip = cmd.client.ip

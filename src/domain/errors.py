@@ -68,6 +68,14 @@ class WeakPassword(ValidationFailed):
     default_message = "Choose a stronger password."
 
 
+class CurrentPasswordRequired(ValidationFailed):
+    """A change that needs the current password came without one (as opposed to with a
+    wrong one, which is InvalidCredentials)."""
+
+    code = "current_password_required"
+    default_message = "Enter your current password to change your e-mail address."
+
+
 class Conflict(DomainError):
     """The change clashes with data that already exists."""
 
