@@ -29,7 +29,7 @@ async def update_profile(
 
     Raises: InvalidName, InvalidEmail, EmailTaken, CurrentPasswordRequired (a new
     address without the current password), InvalidCredentials (with a wrong one),
-    TooManyAttempts, UserNotFound
+    AccountLocked, UserNotFound
     """
     async with uow:
         user = await _user(uow, cmd.user_id)
@@ -85,7 +85,7 @@ async def change_password(
     A wrong current password counts as a failed sign-in for the account.
     Returns how many other sessions ended.
 
-    Raises: InvalidCredentials, TooManyAttempts, SamePassword, WeakPassword, UserNotFound
+    Raises: InvalidCredentials, AccountLocked, SamePassword, WeakPassword, UserNotFound
     """
     async with uow:
         user = await _user(uow, cmd.user_id)
@@ -121,7 +121,7 @@ async def _confirm_password(
     account's window, reserved before hashing."""
     key = account_attempts_key(user)
     if (wait := await throttle.reserve(key)) is not None:
-        raise errors.TooManyAttempts(wait)
+        raise errors.AccountLocked(wait)
     async with checking(throttle, key):
         if not (await hasher.verify(password, user.password_hash)).ok:
             raise errors.InvalidCredentials(

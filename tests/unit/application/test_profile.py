@@ -158,7 +158,7 @@ async def test_wrong_passwords_for_a_new_address_count_toward_the_sign_in_thrott
             await services.update_profile(
                 edit(alice.id, email="anna@example.com", current_password=WRONG)
             )
-    with pytest.raises(errors.TooManyAttempts):
+    with pytest.raises(errors.AccountLocked):
         await services.update_profile(
             edit(alice.id, email="anna@example.com", current_password=PASSWORD)
         )
