@@ -45,13 +45,14 @@ REFUSALS = {
 
 
 class Throttled(TooManyRequests):
-    """A per-address limit is full: ``limit`` names it, the description says why and
-    when to try again (the page and the problem's detail both show it)."""
+    """A per-address limit is full: ``limit`` names it, ``why`` says so in words, and
+    the description adds when to try again (the problem's detail)."""
 
     def __init__(self, limit: str, retry_after: int) -> None:
-        why = REFUSALS.get(limit, "There have been too many requests from your network.")
-        super().__init__(f"{why} {try_again(retry_after)}", retry_after=retry_after)
+        self.why = REFUSALS.get(limit, "There have been too many requests from your network.")
+        super().__init__(f"{self.why} {try_again(retry_after)}", retry_after=retry_after)
         self.limit = limit
+        self.wait = retry_after
 
 
 def limited(name: str) -> Callable[[F], F]:
