@@ -44,7 +44,7 @@ def register_auth(app: Quart, *, secure_cookies: bool, lifetime: timedelta) -> N
 async def load_viewer() -> None:
     """Resolve the session key once: from ``Authorization: Bearer`` (programs) or the
     cookie (browsers). A revoked, expired or unknown key, or an account that is no
-    longer active, is treated as signed out (and a cookie carrying it is dropped)."""
+    longer active, is treated as signed out (and a page drops a cookie carrying it)."""
     g.viewer, g.session_id = None, None
     g.bearer = bearer_token()
     key = g.bearer or current_user.auth_id
@@ -52,21 +52,20 @@ async def load_viewer() -> None:
         return
     current = await services().resolve_session(key)
     if current is None:
-        if g.bearer is None:
-            await _signed_out_elsewhere()
+        if g.bearer is None and request.endpoint is not None and not wants_problem():
+            await _signed_out_elsewhere()  # on a page: API calls and 404s leave it for one
         return
     g.viewer, g.session_id = current.user, current.session_id
 
 
 async def _signed_out_elsewhere() -> None:
     """Drop the cookie of a session that ended without this browser (signed out on
-    another device, a password changed, an account deactivated) and say so once, on a
-    page. The cookie's signature proves this server issued it, so the words tell its
-    holder nothing about any account; a cookie that fails the check never gets here."""
+    another device, a password changed, an account deactivated) and say so once. The
+    cookie's signature proves this server issued it, so the words tell its holder
+    nothing about any account; a cookie that fails the check never gets here."""
     logout_user()
-    if not wants_problem():
-        await flash(SIGNED_OUT, "info")
-        g.told_signed_out = True
+    await flash(SIGNED_OUT, "info")
+    g.told_signed_out = True
 
 
 def told_signed_out() -> bool:
