@@ -11,6 +11,8 @@ from domain.ports import Clock, LoginThrottle, PasswordHasher, ResetTokens
 from domain.users import User
 from domain.values import EmailAddress
 
+TOO_MANY_LINKS = "Too many reset links have been asked for this address."
+
 
 async def request_password_reset(
     cmd: RequestPasswordReset, *, uow: UnitOfWork, clock: Clock, throttle: LoginThrottle
@@ -25,7 +27,7 @@ async def request_password_reset(
     email = EmailAddress(cmd.email)
     key = "reset:" + email.key
     if (wait := await throttle.reserve(key)) is not None:
-        raise errors.TooManyAttempts(wait)
+        raise errors.TooManyAttempts(wait, TOO_MANY_LINKS)
     async with uow:
         uow.client_ip = cmd.client.ip
         user = await uow.users.get_by_login(email.key)

@@ -38,7 +38,7 @@ async def sign_in(
     password keeps its place (see ``checking``). So at most the limit's worth of wrong passwords are
     checked for an account in a window, however many arrive at once.
 
-    Raises: InvalidCredentials, TooManyAttempts
+    Raises: InvalidCredentials, AccountLocked
     """
     async with uow:
         uow.client_ip = cmd.client.ip
@@ -48,7 +48,7 @@ async def sign_in(
             who = failed_login(cmd.login, found, digest)
             uow.record(events.SignInThrottled(occurred_at=clock.now(), retry_after=wait, **who))
             await uow.commit()
-            raise errors.TooManyAttempts(wait)
+            raise errors.AccountLocked(wait)
         async with checking(throttle, throttle_key):
             user = await checked_user(
                 cmd, found, uow=uow, hasher=hasher, clock=clock, digest=digest

@@ -121,6 +121,7 @@ async def test_the_fourth_request_for_one_address_is_refused(
     with pytest.raises(errors.TooManyAttempts) as refused:
         await services.request_password_reset(asking(email))
     assert refused.value.retry_after == 3600
+    assert not isinstance(refused.value, errors.AccountLocked)  # a new password would not help
     assert bus.published == []
 
 
