@@ -119,6 +119,7 @@ class SessionView(BaseModel):
     ip: str | None
     persistent: bool
     current: bool
+    api_token: bool
 
     @classmethod
     def of(cls, session: Session, *, current: bool) -> SessionView:
@@ -131,6 +132,7 @@ class SessionView(BaseModel):
             ip=session.ip,
             persistent=session.persistent,
             current=current,
+            api_token=session.api_token,
         )
 
 
