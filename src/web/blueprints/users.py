@@ -37,6 +37,8 @@ async def members() -> ResponseReturnValue:
     if query is None:
         abort(400)
     page = await services().list_members(query)
+    if page.past_the_end:
+        abort(404)
     return await render("users/members.html", page=page)
 
 
