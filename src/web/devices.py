@@ -34,13 +34,13 @@ def describe(user_agent: str) -> str:
     return browser or system or program(user_agent) or "Unknown device"
 
 
-def label(user_agent: str, *, api_token: bool) -> str:
-    """What the sessions page calls a session: its device, or ``API token · `` and the
-    client that asked for the token."""
+def session_name(user_agent: str, *, api_token: bool) -> str:
+    """What the sessions page calls a session: its device, or for an API token the
+    client that asked for it (a program by name and version, a browser as above)."""
     if not api_token:
         return describe(user_agent)
-    client = describe(user_agent) if user_agent.strip() else "unknown client"
-    return f"API token · {client}"
+    client = program(user_agent) or (describe(user_agent) if user_agent.strip() else None)
+    return client or "Unknown client"
 
 
 def program(user_agent: str) -> str | None:

@@ -108,9 +108,9 @@ async def test_api_tokens_are_labelled_with_the_program_that_asked_for_them(
     await api_token(app.test_client(), account, "")
     html = await (await browser.get("/users/me/sessions")).get_data(as_text=True)
     assert sorted(session_labels(html)) == [
-        "API token · python-requests/2.31.0",
-        "API token · unknown client",
         "Firefox on Linux This device",
+        "Unknown client API token",
+        "python-requests/2.31.0 API token",
     ]
     assert html.count("until the browser closes") == 1, "only the browser's session says so"
     assert html.count("last used") == 2
@@ -132,8 +132,8 @@ async def test_this_device_comes_first_then_the_others_by_last_use_on_the_page_a
     html = await (await me.get("/users/me/sessions")).get_data(as_text=True)
     assert session_labels(html) == [
         "Firefox on Linux This device",
-        "API token · second-program/1.0",
-        "API token · first-program/1.0",
+        "second-program/1.0 API token",
+        "first-program/1.0 API token",
     ]
     listed = (await (await me.get("/api/v1/sessions")).get_json())["items"]
     assert [(item["user_agent"], item["current"], item["api_token"]) for item in listed] == [

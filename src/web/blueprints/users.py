@@ -106,7 +106,7 @@ async def save_password() -> ResponseReturnValue:
 async def sessions() -> ResponseReturnValue:
     user = _me()
     found = await services().list_sessions(user.id, auth.session_id())
-    return await render("users/sessions.html", sessions=found, label=devices.label)
+    return await render("users/sessions.html", sessions=found, session_name=devices.session_name)
 
 
 @blueprint.post("/me/sessions/<uuid:session_id>/revoke")
