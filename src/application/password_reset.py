@@ -40,10 +40,15 @@ async def request_password_reset(
 
 async def check_reset_token(
     token: str, *, uow: UnitOfWork, tokens: ResetTokens, clock: Clock
-) -> None:
-    """Raises: InvalidResetToken, unless the token can still set a password."""
+) -> str:
+    """The username of the account whose password the token can still set (for the
+    form, so that a password manager files the new password under it).
+
+    Raises: InvalidResetToken
+    """
     async with uow:
-        await _token_user(token, uow=uow, tokens=tokens, clock=clock)
+        user = await _token_user(token, uow=uow, tokens=tokens, clock=clock)
+    return str(user.username)
 
 
 async def reset_password(

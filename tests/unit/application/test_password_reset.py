@@ -215,6 +215,14 @@ async def test_a_token_dies_after_the_password_changes(
     assert (await services.sign_in(credentials("alice", NEW_PASSWORD))).user.id == alice.id
 
 
+async def test_a_usable_token_names_the_account_it_is_for(
+    services: Services, token_for: Callable[[UUID], str], alice: UserDetail, sign_up: SignUp
+) -> None:
+    bob = await sign_up("bob")
+    assert await services.check_reset_token(token_for(alice.id)) == "alice"
+    assert await services.check_reset_token(token_for(bob.id)) == "bob"
+
+
 async def test_a_token_works_for_an_hour_and_no_longer(
     services: Services, clock: FakeClock, token_for: Callable[[UUID], str], alice: UserDetail
 ) -> None:
