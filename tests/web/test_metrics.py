@@ -15,7 +15,7 @@ from infrastructure.settings import SettingsError, describe, load_settings
 from tests.web.conftest import AppMaker, engine_of, new_account, sign_in
 from tests.web.test_shared_limits import redis_url  # noqa: F401 (a fixture)
 from tests.web.test_throttling import unlimited_routes
-from web.runtime import SERVICES
+from web.runtime import RUNTIME, SERVICES
 
 TOKEN = "metrics-token-for-the-tests-0123456789"
 AUTHORIZED = {"Authorization": f"Bearer {TOKEN}"}
@@ -245,6 +245,11 @@ async def test_with_redis_the_near_cache_counts_its_copies(
 ) -> None:
     near = "gatehouse_near_cache"
     async with make_app(METRICS_TOKEN=TOKEN, REDIS_URL=redis_url, CACHE_SETTLE=SETTLE) as app:
+        channel = app.extensions[RUNTIME].channel
+        for _ in range(500):  # copies are kept only once the channel is subscribed
+            if channel.live:
+                break
+            await asyncio.sleep(0.01)
         account = await new_account(app.extensions[SERVICES], "mn")
         client = app.test_client()
         await sign_in(client, account.user.username)
