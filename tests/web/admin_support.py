@@ -1,5 +1,5 @@
 """Helpers for the administration pages' tests: posting as an admin, reading what a
-page shows (its flash, the grant form's error) and the data."""
+page shows (its flash, the grant form's error, the audit trail's rows) and the data."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.tables import roles, user_roles, users
 from tests.web.conftest import csrf_token
+
+AUDIT_COLUMNS = ("when", "event", "about", "by", "from", "details")
 
 
 async def post(client: QuartClient, path: str, data: dict[str, str] | None = None) -> Response:
@@ -50,3 +52,17 @@ async def is_active(engine: AsyncEngine, user_id: uuid.UUID) -> bool:
     query = select(users.c.active).where(users.c.id == user_id)
     async with engine.connect() as connection:
         return bool((await connection.execute(query)).scalar_one())
+
+
+def audit_rows(page: str) -> list[dict[str, str]]:
+    """The audit trail's rows as text, by column: {"event": "Role granted", ...}."""
+    if "<tbody>" not in page:
+        return []
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    cells = (map(_text, re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)) for row in rows)
+    return [dict(zip(AUDIT_COLUMNS, row, strict=True)) for row in cells]
+
+
+def _text(cell: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split())
