@@ -81,6 +81,8 @@ class Client(BaseModel):
 class SignIn(Authenticate):
     remember: bool = False
     client: Client = Client()
+    # The key goes to a program as an API token, not into a browser's cookie.
+    api_token: bool = False
 
 
 class UpdateProfile(BaseModel):

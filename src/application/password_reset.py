@@ -11,6 +11,8 @@ from domain.ports import Clock, LoginThrottle, PasswordHasher, ResetTokens
 from domain.users import User
 from domain.values import EmailAddress
 
+TOO_MANY_LINKS = "Too many reset links have been asked for this address."
+
 
 async def request_password_reset(
     cmd: RequestPasswordReset, *, uow: UnitOfWork, clock: Clock, throttle: LoginThrottle
@@ -25,7 +27,7 @@ async def request_password_reset(
     email = EmailAddress(cmd.email)
     key = "reset:" + email.key
     if (wait := await throttle.reserve(key)) is not None:
-        raise errors.TooManyAttempts(wait)
+        raise errors.TooManyAttempts(wait, TOO_MANY_LINKS)
     async with uow:
         uow.client_ip = cmd.client.ip
         user = await uow.users.get_by_login(email.key)
@@ -38,10 +40,15 @@ async def request_password_reset(
 
 async def check_reset_token(
     token: str, *, uow: UnitOfWork, tokens: ResetTokens, clock: Clock
-) -> None:
-    """Raises: InvalidResetToken, unless the token can still set a password."""
+) -> str:
+    """The username of the account whose password the token can still set (for the
+    form, so that a password manager files the new password under it).
+
+    Raises: InvalidResetToken
+    """
     async with uow:
-        await _token_user(token, uow=uow, tokens=tokens, clock=clock)
+        user = await _token_user(token, uow=uow, tokens=tokens, clock=clock)
+    return str(user.username)
 
 
 async def reset_password(

@@ -27,8 +27,9 @@ async def update_profile(
 ) -> UserDetail:
     """Change the names and the e-mail address.
 
-    Raises: InvalidName, InvalidEmail, EmailTaken, InvalidCredentials (a new address
-    without the right current password), TooManyAttempts, UserNotFound
+    Raises: InvalidName, InvalidEmail, EmailTaken, CurrentPasswordRequired (a new
+    address without the current password), InvalidCredentials (with a wrong one),
+    AccountLocked, UserNotFound
     """
     async with uow:
         user = await _user(uow, cmd.user_id)
@@ -37,6 +38,8 @@ async def update_profile(
     if taken:
         raise errors.EmailTaken(field="email")
     if email != user.email:  # checked outside the transaction: hashing takes a while
+        if not cmd.current_password:  # not a guess: no place in the sign-in window
+            raise errors.CurrentPasswordRequired(field="current_password")
         await _confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
     async with uow:
         uow.client_ip = cmd.client.ip
@@ -82,7 +85,7 @@ async def change_password(
     A wrong current password counts as a failed sign-in for the account.
     Returns how many other sessions ended.
 
-    Raises: InvalidCredentials, TooManyAttempts, SamePassword, WeakPassword, UserNotFound
+    Raises: InvalidCredentials, AccountLocked, SamePassword, WeakPassword, UserNotFound
     """
     async with uow:
         user = await _user(uow, cmd.user_id)
@@ -118,7 +121,7 @@ async def _confirm_password(
     account's window, reserved before hashing."""
     key = account_attempts_key(user)
     if (wait := await throttle.reserve(key)) is not None:
-        raise errors.TooManyAttempts(wait)
+        raise errors.AccountLocked(wait)
     async with checking(throttle, key):
         if not (await hasher.verify(password, user.password_hash)).ok:
             raise errors.InvalidCredentials(

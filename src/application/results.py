@@ -67,6 +67,11 @@ class MemberSummary(BaseModel):
             member_since=member.created_at,
         )
 
+    @property
+    def named(self) -> bool:
+        """Whether the member gave a name; otherwise ``full_name`` is the username."""
+        return self.full_name != self.username
+
 
 class MemberPage(BaseModel):
     model_config = _FROZEN
@@ -87,6 +92,11 @@ class MemberPage(BaseModel):
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+    @property
+    def past_the_end(self) -> bool:
+        """A page after the last; the first page of an empty list is not."""
+        return self.page > self.pages
 
 
 class SignedIn(BaseModel):
@@ -119,6 +129,7 @@ class SessionView(BaseModel):
     ip: str | None
     persistent: bool
     current: bool
+    api_token: bool
 
     @classmethod
     def of(cls, session: Session, *, current: bool) -> SessionView:
@@ -131,6 +142,7 @@ class SessionView(BaseModel):
             ip=session.ip,
             persistent=session.persistent,
             current=current,
+            api_token=session.api_token,
         )
 
 

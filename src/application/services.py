@@ -154,8 +154,8 @@ class Services:
             cmd, uow=self.uow_factory(), clock=self.clock, throttle=self.reset_throttle
         )
 
-    async def check_reset_token(self, token: str) -> None:
-        await password_reset.check_reset_token(
+    async def check_reset_token(self, token: str) -> str:
+        return await password_reset.check_reset_token(
             token, uow=self.uow_factory(), tokens=self.tokens, clock=self.clock
         )
 

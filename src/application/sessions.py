@@ -38,7 +38,7 @@ async def sign_in(
     password keeps its place (see ``checking``). So at most the limit's worth of wrong passwords are
     checked for an account in a window, however many arrive at once.
 
-    Raises: InvalidCredentials, TooManyAttempts
+    Raises: InvalidCredentials, AccountLocked
     """
     async with uow:
         uow.client_ip = cmd.client.ip
@@ -48,7 +48,7 @@ async def sign_in(
             who = failed_login(cmd.login, found, digest)
             uow.record(events.SignInThrottled(occurred_at=clock.now(), retry_after=wait, **who))
             await uow.commit()
-            raise errors.TooManyAttempts(wait)
+            raise errors.AccountLocked(wait)
         async with checking(throttle, throttle_key):
             user = await checked_user(
                 cmd, found, uow=uow, hasher=hasher, clock=clock, digest=digest
@@ -62,6 +62,7 @@ async def sign_in(
                 persistent=cmd.remember,
                 user_agent=cmd.client.user_agent,
                 ip=cmd.client.ip,
+                api_token=cmd.api_token,
             )
             uow.sessions.add(session)
             await uow.commit()
@@ -153,15 +154,15 @@ async def list_sessions(
     clock: Clock,
     policy: SessionPolicy,
 ) -> list[SessionView]:
-    """The user's live sessions, most recently used first, the current one marked."""
+    """The user's live sessions: the current one first and marked, then the others,
+    most recently used first."""
     now = clock.now()
     async with uow:
         sessions = await uow.sessions.list_for_user(user_id)
-    return [
-        SessionView.of(session, current=session.id == current_session_id)
-        for session in sessions
-        if session.is_active(now=now, policy=policy)
-    ]
+    live = [session for session in sessions if session.is_active(now=now, policy=policy)]
+    live.sort(key=lambda session: (session.last_seen_at, session.created_at), reverse=True)
+    live.sort(key=lambda session: session.id != current_session_id)  # stable: keeps the rest
+    return [SessionView.of(session, current=session.id == current_session_id) for session in live]
 
 
 async def revoke_session(

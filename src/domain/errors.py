@@ -68,6 +68,14 @@ class WeakPassword(ValidationFailed):
     default_message = "Choose a stronger password."
 
 
+class CurrentPasswordRequired(ValidationFailed):
+    """A change that needs the current password came without one (as opposed to with a
+    wrong one, which is InvalidCredentials)."""
+
+    code = "current_password_required"
+    default_message = "Enter your current password to change your e-mail address."
+
+
 class Conflict(DomainError):
     """The change clashes with data that already exists."""
 
@@ -133,11 +141,19 @@ class TooManyAttempts(DomainError):
     """Throttled: the same request may succeed after ``retry_after`` seconds."""
 
     code = "too_many_attempts"
-    default_message = "Too many attempts. Please wait a while and try again."
+    default_message = "Too many attempts."
 
     def __init__(self, retry_after: int = 60, message: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
+
+
+class AccountLocked(TooManyAttempts):
+    """Too many wrong passwords for one account (or one login that names none: the
+    same words for both, so the answer does not tell them apart). A password reset by
+    mail unlocks it; programs see the same problem type as any other TooManyAttempts."""
+
+    default_message = "Too many wrong passwords were tried for this account."
 
 
 class InvalidResetToken(DomainError):

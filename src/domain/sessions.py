@@ -47,6 +47,8 @@ class Session:
     user_agent: str = ""
     ip: str | None = None
     revoked_at: datetime | None = None
+    # The key went to a program as an API token rather than into a browser's cookie.
+    api_token: bool = False
     id: UUID = field(default_factory=uuid.uuid4)
     events: list[events.Event] = field(default_factory=list, repr=False)
 
@@ -61,6 +63,7 @@ class Session:
         persistent: bool,
         user_agent: str = "",
         ip: str | None = None,
+        api_token: bool = False,
     ) -> Session:
         return cls(
             user_id=user_id,
@@ -71,6 +74,7 @@ class Session:
             persistent=persistent,
             user_agent=user_agent[:USER_AGENT_MAX],
             ip=ip,
+            api_token=api_token,
         )
 
     def is_active(self, *, now: datetime, policy: SessionPolicy) -> bool:

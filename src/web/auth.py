@@ -9,18 +9,21 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 from uuid import UUID
 
-from quart import Quart, ResponseReturnValue, abort, g, redirect, request, url_for
+from quart import Quart, ResponseReturnValue, abort, flash, g, redirect, request, url_for
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 
 from application.commands import Actor
 from application.results import SignedIn, UserDetail
 from web import csrf
 from web.client import client
+from web.problems import wants_problem
 from web.runtime import services
 
 # Endpoints that never show or need the account: a probe costs no session lookup (static
 # files never reach Quart at all, see web.assets).
 NO_VIEWER = frozenset({"health.alive", "health.ready"})
+SIGNED_OUT = "You were signed out."
+SIGN_IN_FIRST = "Please sign in to see that page."
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -41,7 +44,7 @@ def register_auth(app: Quart, *, secure_cookies: bool, lifetime: timedelta) -> N
 async def load_viewer() -> None:
     """Resolve the session key once: from ``Authorization: Bearer`` (programs) or the
     cookie (browsers). A revoked, expired or unknown key, or an account that is no
-    longer active, is treated as signed out (and a cookie carrying it is dropped)."""
+    longer active, is treated as signed out (and a page drops a cookie carrying it)."""
     g.viewer, g.session_id = None, None
     g.bearer = bearer_token()
     key = g.bearer or current_user.auth_id
@@ -49,10 +52,25 @@ async def load_viewer() -> None:
         return
     current = await services().resolve_session(key)
     if current is None:
-        if g.bearer is None:
-            logout_user()
+        if g.bearer is None and request.endpoint is not None and not wants_problem():
+            await _signed_out_elsewhere()  # on a page: API calls and 404s leave it for one
         return
     g.viewer, g.session_id = current.user, current.session_id
+
+
+async def _signed_out_elsewhere() -> None:
+    """Drop the cookie of a session that ended without this browser (signed out on
+    another device, a password changed, an account deactivated) and say so once. The
+    cookie's signature proves this server issued it, so the words tell its holder
+    nothing about any account; a cookie that fails the check never gets here."""
+    logout_user()
+    await flash(SIGNED_OUT, "info")
+    g.told_signed_out = True
+
+
+def told_signed_out() -> bool:
+    """True when this request found its session ended elsewhere and said so."""
+    return getattr(g, "told_signed_out", False)
 
 
 def bearer_token() -> str | None:
@@ -103,15 +121,17 @@ Guarded = Callable[P, Awaitable[R | ResponseReturnValue]]
 
 
 def require_role(role: str | None) -> Callable[[View[P, R]], Guarded[P, R]]:
-    """Signed out: to the sign-in form, coming back afterwards. Signed in without
-    ``role``: a 403 page before the view runs (the use cases check again, so nothing
-    relies on this alone). ``None`` asks for sign-in only."""
+    """Signed out: to the sign-in form, saying why, coming back afterwards. Signed in
+    without ``role``: a 403 page before the view runs (the use cases check again, so
+    nothing relies on this alone). ``None`` asks for sign-in only."""
 
     def decorate(view: View[P, R]) -> Guarded[P, R]:
         @wraps(view)
         async def guarded(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
             user = viewer()
             if user is None:
+                if not told_signed_out():
+                    await flash(SIGN_IN_FIRST, "info")
                 return redirect(url_for("public.home", next=request.full_path.rstrip("?")), 303)
             if role is not None and role not in user.roles:
                 abort(403)

@@ -17,7 +17,8 @@ from web.client import client
 from web.problems import from_domain_error, from_validation_error, problem, wants_problem
 from web.rendering import render
 from web.runtime import services
-from web.throttling import OncePerWindow
+from web.throttling import OncePerWindow, Throttled
+from web.waits import try_again
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ PAGES: dict[int, ErrorPage] = {
     500: ErrorPage("Something went wrong", "We could not complete that. Please try again."),
     503: ErrorPage("Briefly unavailable", "The service is busy or restarting. Try again soon."),
 }
+
+TOO_MANY_ATTEMPTS = "Too many attempts"
 
 # Headers of an HTTP error worth passing on: what is allowed, and when to come back.
 KEPT_HEADERS = frozenset({"Allow", "Retry-After"})
@@ -74,10 +77,24 @@ def status_for(error: errors.DomainError) -> int:
     raise LookupError(type(error))
 
 
-async def error_page(status: int, message: str | None = None) -> Response:
+async def error_page(
+    status: int,
+    message: str | None = None,
+    *,
+    title: str | None = None,
+    wait: int | None = None,
+    reset_link: bool = False,
+) -> Response:
+    """The styled page for ``status``; ``wait`` says in words when to try again, and
+    ``reset_link`` offers a new password by mail (which also lifts an account's lock)."""
     page = PAGES.get(status, PAGES[500])
     body = await render(
-        "errors/error.html", status=status, title=page.title, message=message or page.message
+        "errors/error.html",
+        status=status,
+        title=title or page.title,
+        message=message or page.message,
+        wait=None if wait is None else try_again(wait),
+        reset_link=reset_link,
     )
     response = Response(body, status=status)
     if status == 503:
@@ -138,7 +155,10 @@ def register_error_handlers(app: Quart) -> None:
             if status == 401:
                 kept["WWW-Authenticate"] = 'Bearer realm="gatehouse"'
             return problem(status, error.description or _detail(error), headers=kept)
-        response = await error_page(status)
+        if isinstance(error, Throttled):
+            response = await error_page(status, error.why, wait=error.wait)
+        else:  # werkzeug's descriptions are not written for people
+            response = await error_page(status)
         response.headers.update(kept)
         return response
 
@@ -147,10 +167,17 @@ def register_error_handlers(app: Quart) -> None:
         status = status_for(error)
         if wants_problem():
             return from_domain_error(error, status)
-        response = await error_page(status, error.message if status != 503 else None)
         if isinstance(error, errors.TooManyAttempts):
+            response = await error_page(
+                status,
+                error.message,
+                title=TOO_MANY_ATTEMPTS,
+                wait=error.retry_after,
+                reset_link=isinstance(error, errors.AccountLocked),
+            )
             response.headers["Retry-After"] = str(error.retry_after)
-        return response
+            return response
+        return await error_page(status, error.message if status != 503 else None)
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> Response:

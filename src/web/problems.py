@@ -12,6 +12,7 @@ from quart.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
 
 from domain import errors
+from web.waits import try_again
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -75,7 +76,14 @@ def from_domain_error(error: errors.DomainError, status: int) -> Response:
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, errors.ServiceUnavailable):
         headers["Retry-After"] = "5"
-    return problem(status, error.message, code=error.code, field_errors=fields, headers=headers)
+    return problem(status, detail_of(error), code=error.code, field_errors=fields, headers=headers)
+
+
+def detail_of(error: errors.DomainError) -> str:
+    """The error's message; a refusal to try again says when, in words."""
+    if isinstance(error, errors.TooManyAttempts):
+        return f"{error.message} {try_again(error.retry_after)}"
+    return error.message
 
 
 def from_validation_error(error: Exception) -> Response:

@@ -2,8 +2,9 @@
 
 Before a view runs, the request takes a place in each of its limits' moving windows
 (``request`` for every route, plus those its view names with ``limited``), all in one
-step of the counters; a full window answers 429 with Retry-After. Every limited
-response says where the tightest of its limits stands in RateLimit-* headers.
+step of the counters; a full window answers 429 with Retry-After and says in words
+which limit it was and when to try again. Every limited response says where the
+tightest of its limits stands in RateLimit-* headers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from domain.ports import RateCounters, RateLimit, Window
 from web.client import client_ip
+from web.waits import try_again
 
 F = TypeVar("F", bound=Callable[..., object])
 PRUNE_AT = 10_000
@@ -30,6 +32,27 @@ DEFAULT = "request"
 # Endpoints no limit applies to: probes must answer a load balancer however often it
 # asks. (Static files are served before a request reaches Quart, so no limit applies.)
 EXEMPT = frozenset({"health.alive", "health.ready"})
+
+
+# Why a request was refused, by the limit that refused it; the wait follows in words.
+REFUSALS = {
+    DEFAULT: "You have sent a lot of requests in a short time.",
+    "sign_in": "There have been too many sign-in attempts from your network.",
+    "register_attempt": "There have been too many tries at creating an account from your network.",
+    "register": "Too many accounts have been created from your network.",
+    "reset_request": "Too many password resets have been asked for from your network.",
+}
+
+
+class Throttled(TooManyRequests):
+    """A per-address limit is full: ``limit`` names it, ``why`` says so in words, and
+    the description adds when to try again (the problem's detail)."""
+
+    def __init__(self, limit: str, retry_after: int) -> None:
+        self.why = REFUSALS.get(limit, "There have been too many requests from your network.")
+        super().__init__(f"{self.why} {try_again(retry_after)}", retry_after=retry_after)
+        self.limit = limit
+        self.wait = retry_after
 
 
 def limited(name: str) -> Callable[[F], F]:
@@ -97,8 +120,10 @@ async def _take(names: tuple[str, ...]) -> None:
     limits: dict[str, RateLimit] = current_app.extensions[LIMITS]
     windows = await _counters().hit(*((limits[name], _key(name)) for name in names))
     setattr(g, WINDOWS, [*getattr(g, WINDOWS, []), *windows])
-    if refused := [window for window in windows if not window.allowed]:
-        raise TooManyRequests(retry_after=max(window.retry_after for window in refused))
+    found = zip(names, windows, strict=True)
+    if refused := [(window.retry_after, name) for name, window in found if not window.allowed]:
+        retry_after, name = max(refused)  # the one to wait longest for
+        raise Throttled(name, retry_after)
 
 
 def _key(name: str) -> str:

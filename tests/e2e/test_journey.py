@@ -58,7 +58,7 @@ async def test_the_layout_fits_a_phone_screen(server: str, page: Page) -> None:
         "document.documentElement.scrollWidth > document.documentElement.clientWidth"
     )
     assert overflow is False
-    await expect(page.locator(".nav-sign-in-link")).to_be_visible()
+    await expect(page.locator(".topbar").get_by_role("link", name="Sign in")).to_be_visible()
 
 
 async def test_the_stylesheet_arrives_compressed_cached_and_applied(

@@ -22,7 +22,9 @@ POLICY = SessionPolicy(idle_timeout=timedelta(hours=2), lifetime=timedelta(days=
 STARTED = datetime(2026, 11, 26, 9, 30, 15, 123456, tzinfo=UTC)
 
 
-def a_session(user: User, *, now: datetime = STARTED, key: str | None = None) -> Session:
+def a_session(
+    user: User, *, now: datetime = STARTED, key: str | None = None, api_token: bool = False
+) -> Session:
     return Session.start(
         user.id,
         key or new_session_key(),
@@ -31,6 +33,7 @@ def a_session(user: User, *, now: datetime = STARTED, key: str | None = None) ->
         persistent=True,
         user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
         ip="2001:db8::7",
+        api_token=api_token,
     )
 
 
@@ -72,6 +75,16 @@ async def test_a_started_session_comes_back_with_everything_it_was_started_with(
     assert stored_fields(fetched) == stored_fields(session)
     assert fetched.created_at.tzinfo == UTC
     assert fetched.revoked_at is None
+
+
+async def test_an_api_token_session_comes_back_marked_as_one(new_uow: UowFactory) -> None:
+    user = a_user()
+    token, browser = a_session(user, api_token=True), a_session(user)
+
+    await store(new_uow, user, token, browser)
+
+    assert (await fetch(new_uow, token.id)).api_token is True
+    assert (await fetch(new_uow, browser.id)).api_token is False
 
 
 async def test_get_with_user_reads_the_session_and_its_user_with_roles_in_one_statement(

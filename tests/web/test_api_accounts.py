@@ -399,8 +399,13 @@ async def test_changing_the_email_needs_the_current_password(
     without = await client.patch(
         f"{API}/users/me", json={"email": new_email}, headers=bearer(token)
     )
-    problem = await problem_of(without, 400, "/problems/invalid-credentials")
-    assert field_names(problem) == {"current_password"}
+    problem = await problem_of(without, 422, "/problems/current-password-required")
+    assert problem["errors"] == [
+        {
+            "field": "current_password",
+            "message": "Enter your current password to change your e-mail address.",
+        }
+    ]
     wrong = await client.patch(
         f"{API}/users/me",
         json={"email": new_email, "current_password": "not the one"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
@@ -12,7 +14,7 @@ from application.commands import CreateUser
 from application.services import Services
 from infrastructure.db.tables import users
 from tests.conftest import statements_on, unique_name
-from tests.web.conftest import PASSWORD, Account, engine_of, sign_in
+from tests.web.conftest import PASSWORD, Account, engine_of, post_form, sign_in
 
 
 async def add_members(services: Services, count: int) -> list[str]:
@@ -58,13 +60,59 @@ async def test_inactive_members_are_not_listed(
     assert "1 active member" in html
 
 
-async def test_a_page_past_the_end_is_empty_not_an_error(
-    client: QuartClient, account: Account
+async def test_a_page_past_the_end_is_not_found(
+    client: QuartClient, account: Account, services: Services
 ) -> None:
+    await add_members(services, 5)
     await sign_in(client, account.user.username)
-    response = await client.get("/users/?page=99")
-    assert response.status_code == 200
-    assert "No members on this page." in await response.get_data(as_text=True)
+    last = await client.get("/users/?page=2")
+    assert last.status_code == 200
+    assert "Page 2 of 2" in await last.get_data(as_text=True)
+    for page in ("3", "99"):
+        response = await client.get("/users/", query_string={"page": page})
+        assert response.status_code == 404
+        html = await response.get_data(as_text=True)
+        assert "Page not found" in html
+        assert "of 2" not in html
+
+
+async def test_the_pager_keeps_both_slots_so_its_label_stays_in_the_middle(
+    client: QuartClient, account: Account, services: Services
+) -> None:
+    await add_members(services, 10)  # three pages of five
+    await sign_in(client, account.user.username)
+    slots = re.compile(
+        r'<nav class="pager"[^>]*>\s*<span class="pager-prev">(.*?)</span>\s*'
+        r'<span class="pager-label[^"]*">(Page \d of 3)</span>\s*'
+        r'<span class="pager-next">(.*?)</span>\s*</nav>',
+        re.S,
+    )
+    found = []
+    for page in (1, 2, 3):
+        html = await (await client.get(f"/users/?page={page}")).get_data(as_text=True)
+        match = slots.search(html)
+        assert match, html
+        found.append(("Previous" in match[1], match[2], "Next" in match[3]))
+    assert found == [
+        (False, "Page 1 of 3", True),
+        (True, "Page 2 of 3", True),
+        (True, "Page 3 of 3", False),
+    ]
+
+
+async def test_a_member_without_a_name_is_shown_by_username_once(
+    client: QuartClient, account: Account, services: Services
+) -> None:
+    (nameless,) = await add_members(services, 1)
+    await sign_in(client, account.user.username)
+    await post_form(
+        client, "/users/me", {"first_name": "Ann", "last_name": "Lee", "email": account.user.email}
+    )
+    html = await (await client.get("/users/")).get_data(as_text=True)
+    assert html.count(nameless) == 1
+    assert f"@{nameless}" not in html
+    assert "<strong>Ann Lee</strong>" in html
+    assert f"@{account.user.username} · member since" in html
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "1e9", "99999999999"])

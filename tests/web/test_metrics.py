@@ -255,7 +255,6 @@ async def test_with_redis_the_near_cache_counts_its_copies(
         before, after = await read_members_twice(client)
     assert value(after, f"{near}_hits_total") > value(before, f"{near}_hits_total")
     assert value(after, f"{near}_misses_total") == value(before, f"{near}_misses_total")
-    assert value(after, f"{near}_invalidations_total") >= 1  # the sign-in's change
     assert value(after, f"{near}_flushes_total") == value(before, f"{near}_flushes_total")
 
 

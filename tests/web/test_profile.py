@@ -62,11 +62,30 @@ async def test_a_new_address_needs_the_current_password(
     new = f"new.{account.user.email}"
     refused = await save_profile(client, email=new, current_password="not it at all")
     assert refused.status_code == 422
-    assert "The current password is not right." in await refused.get_data(as_text=True)
+    assert (
+        '<p class="error" id="current_password-error">The current password is not right.</p>'
+        in await refused.get_data(as_text=True)
+    )
     assert (await stored(web_engine, account))["email"] == account.user.email
     accepted = await save_profile(client, email=f"  {new.upper()} ", current_password=PASSWORD)
     assert accepted.status_code == 303
     assert (await stored(web_engine, account))["email_key"] == new.lower()
+
+
+async def test_a_new_address_without_the_current_password_asks_for_it(
+    client: QuartClient, account: Account, web_engine: AsyncEngine
+) -> None:
+    await sign_in(client, account.user.username)
+    response = await save_profile(client, email=f"new.{account.user.email}")
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert (
+        '<p class="error" id="current_password-error">'
+        "Enter your current password to change your e-mail address.</p>"
+    ) in html
+    assert "not right" not in html
+    assert f'value="new.{account.user.email}"' in html  # what was typed is kept
+    assert (await stored(web_engine, account))["email"] == account.user.email
 
 
 async def test_an_address_taken_in_any_case_is_a_field_error(

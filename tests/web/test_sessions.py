@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from quart import Quart
 from quart.testing import QuartClient
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.commands import CreateUser
 from application.services import Services
+from infrastructure.db.tables import sessions
 from tests.conftest import statements_on, unique_name
 from tests.web.conftest import PASSWORD, Account, csrf_token, engine_of, post_form, sign_in
 
@@ -74,6 +79,68 @@ async def test_the_sessions_page_lists_each_device_and_marks_this_one(
     assert re.search(r"curl <span class=\"badge\">This device", html)
     assert html.count('/revoke"') == 2
     assert "Sign out everywhere else" in html
+
+
+async def api_token(client: QuartClient, account: Account, agent: str) -> UUID:
+    """Sign in through the API as a program sending ``agent``; the new session's id."""
+    response = await client.post(
+        "/api/v1/sessions",
+        json={"login": account.user.username, "password": account.password},
+        headers={"User-Agent": agent},
+    )
+    assert response.status_code == 201
+    return UUID((await response.get_json())["session_id"])
+
+
+def session_labels(html: str) -> list[str]:
+    """The name each row of the sessions page gives its session, in the page's order."""
+    return [
+        re.sub(r"<[^>]+>", "", label).strip()
+        for label in re.findall(r'<li class="member session.*?<strong>(.*?)</strong>', html, re.S)
+    ]
+
+
+async def test_api_tokens_are_labelled_with_the_program_that_asked_for_them(
+    app: Quart, account: Account
+) -> None:
+    browser = await signed_in_client(app, account, agent="Mozilla/5.0 (X11; Linux) Firefox/130.0")
+    await api_token(app.test_client(), account, "python-requests/2.31.0")
+    await api_token(app.test_client(), account, "")
+    html = await (await browser.get("/users/me/sessions")).get_data(as_text=True)
+    assert sorted(session_labels(html)) == [
+        "Firefox on Linux This device",
+        "Unknown client API token",
+        "python-requests/2.31.0 API token",
+    ]
+    assert html.count("until the browser closes") == 1, "only the browser's session says so"
+    assert html.count("last used") == 2
+
+
+async def test_this_device_comes_first_then_the_others_by_last_use_on_the_page_and_in_the_api(
+    app: Quart, account: Account, web_engine: AsyncEngine
+) -> None:
+    used_long_ago = await api_token(app.test_client(), account, "first-program/1.0")
+    me = await signed_in_client(app, account, agent="Mozilla/5.0 (X11; Linux) Firefox/130.0")
+    used_lately = await api_token(app.test_client(), account, "second-program/1.0")
+    # Both others were used after this device (which is touched at most once a minute).
+    later = datetime.now(UTC) + timedelta(minutes=30)
+    async with web_engine.begin() as connection:
+        for session_id, seen in ((used_long_ago, later), (used_lately, later + timedelta(1))):
+            await connection.execute(
+                update(sessions).where(sessions.c.id == session_id).values(last_seen_at=seen)
+            )
+    html = await (await me.get("/users/me/sessions")).get_data(as_text=True)
+    assert session_labels(html) == [
+        "Firefox on Linux This device",
+        "second-program/1.0 API token",
+        "first-program/1.0 API token",
+    ]
+    listed = (await (await me.get("/api/v1/sessions")).get_json())["items"]
+    assert [(item["user_agent"], item["current"], item["api_token"]) for item in listed] == [
+        ("Mozilla/5.0 (X11; Linux) Firefox/130.0", True, False),
+        ("second-program/1.0", False, True),
+        ("first-program/1.0", False, True),
+    ], "the API lists them in the same order"
 
 
 async def test_revoking_another_session_signs_that_device_out(app: Quart, account: Account) -> None:

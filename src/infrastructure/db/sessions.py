@@ -112,4 +112,5 @@ def _values(session: Session) -> dict[str, Any]:
         "user_agent": session.user_agent,
         "ip": session.ip,
         "revoked_at": session.revoked_at,
+        "api_token": session.api_token,
     }

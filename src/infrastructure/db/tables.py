@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -105,6 +106,7 @@ sessions = Table(
     Column("user_agent", String(USER_AGENT_MAX), nullable=False, default=""),
     Column("ip", String(45), nullable=True),
     Column("revoked_at", Timestamp(), nullable=True),
+    Column("api_token", Boolean, nullable=False, default=False, server_default=false()),
 )
 Index("ix_sessions_user_id_last_seen_at", sessions.c.user_id, sessions.c.last_seen_at)
 

@@ -46,11 +46,7 @@ async def request_link() -> ResponseReturnValue:
 
 @blueprint.get("/<token>")
 async def new_password_form(token: str) -> ResponseReturnValue:
-    try:
-        await services().check_reset_token(token)
-    except errors.InvalidResetToken as error:
-        return await _unusable(error)
-    return await render("password_reset/new_password.html", token=token, problems={})
+    return await _new_password_page(token, {}, 200)
 
 
 @blueprint.post("/<token>")
@@ -74,8 +70,22 @@ async def set_new_password(token: str) -> ResponseReturnValue:
             return redirect(url_for("public.home"), 303)
     if "token" in problems:
         return await _unusable(errors.InvalidResetToken())
-    page = await render("password_reset/new_password.html", token=token, problems=problems)
-    return page, 422
+    return await _new_password_page(token, problems, 422)
+
+
+async def _new_password_page(
+    token: str, problems: forms.FieldErrors, status: int
+) -> ResponseReturnValue:
+    """The form, naming the token's account for password managers; or, when the token
+    cannot be used (any more), the page that says so."""
+    try:
+        username = await services().check_reset_token(token)
+    except errors.InvalidResetToken as error:
+        return await _unusable(error)
+    page = await render(
+        "password_reset/new_password.html", token=token, username=username, problems=problems
+    )
+    return page, status
 
 
 async def _unusable(error: errors.InvalidResetToken) -> ResponseReturnValue:

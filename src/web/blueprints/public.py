@@ -89,7 +89,8 @@ async def logout_page() -> ResponseReturnValue:
 @blueprint.post("/logout/")
 async def logout() -> ResponseReturnValue:
     await auth.end()
-    await flash("You are signed out.", "info")
+    if not auth.told_signed_out():  # once is enough
+        await flash("You are signed out.", "info")
     return redirect(url_for("public.home"), 303)
 
 

@@ -18,10 +18,9 @@ from quart import (
 from application.commands import ChangePassword, ListMembers, UpdateProfile
 from application.results import UserDetail
 from domain import errors
-from web import auth, forms
+from web import auth, devices, forms
 from web.auth import login_required
 from web.client import client
-from web.devices import describe
 from web.rendering import confirmation, render
 from web.runtime import services
 
@@ -38,6 +37,8 @@ async def members() -> ResponseReturnValue:
     if query is None:
         abort(400)
     page = await services().list_members(query)
+    if page.past_the_end:
+        abort(404)
     return await render("users/members.html", page=page)
 
 
@@ -105,7 +106,7 @@ async def save_password() -> ResponseReturnValue:
 async def sessions() -> ResponseReturnValue:
     user = _me()
     found = await services().list_sessions(user.id, auth.session_id())
-    return await render("users/sessions.html", sessions=found, describe=describe)
+    return await render("users/sessions.html", sessions=found, session_name=devices.session_name)
 
 
 @blueprint.post("/me/sessions/<uuid:session_id>/revoke")

@@ -144,7 +144,7 @@ async def test_wrong_current_passwords_count_toward_the_sign_in_throttle(
     for _ in range(LIMIT):
         with pytest.raises(errors.InvalidCredentials):
             await services.change_password(change(alice.id, current=WRONG))
-    with pytest.raises(errors.TooManyAttempts):
+    with pytest.raises(errors.AccountLocked):
         await services.change_password(change(alice.id))
     assert state.users[alice.id].password_hash == stored_hash
     with pytest.raises(errors.TooManyAttempts):

@@ -36,12 +36,12 @@ async def test_members_are_listed_oldest_first(services: Services, sign_up_in_tu
 
 
 @pytest.mark.parametrize(
-    ("page", "names", "has_previous", "has_next"),
+    ("page", "names", "has_previous", "has_next", "past_the_end"),
     [
-        (1, ["user1", "user2"], False, True),
-        (2, ["user3", "user4"], True, True),
-        (3, ["user5"], True, False),
-        (4, [], True, False),
+        (1, ["user1", "user2"], False, True, False),
+        (2, ["user3", "user4"], True, True, False),
+        (3, ["user5"], True, False, False),
+        (4, [], True, False, True),
     ],
 )
 async def test_members_are_paged(
@@ -51,6 +51,7 @@ async def test_members_are_paged(
     names: list[str],
     has_previous: bool,
     has_next: bool,
+    past_the_end: bool,
 ) -> None:
     for number in range(1, 6):
         await sign_up_in_turn(f"user{number}")
@@ -58,6 +59,7 @@ async def test_members_are_paged(
     assert [member.username for member in found.items] == names
     assert (found.page, found.per_page, found.total, found.pages) == (page, 2, 5, 3)
     assert (found.has_previous, found.has_next) == (has_previous, has_next)
+    assert found.past_the_end == past_the_end
 
 
 async def test_inactive_users_are_not_members(
@@ -77,6 +79,7 @@ async def test_an_empty_members_list_is_one_page_with_nowhere_to_go(services: Se
     assert (found.items, found.total, found.pages) == ((), 0, 1)
     assert not found.has_previous
     assert not found.has_next
+    assert not found.past_the_end
 
 
 async def test_a_member_shows_a_full_name_and_member_since(
@@ -97,3 +100,17 @@ async def test_get_user_returns_the_user_with_that_id(services: Services, sign_u
 async def test_get_user_returns_none_for_an_unknown_id(services: Services, sign_up: SignUp) -> None:
     await sign_up("alice")
     assert await services.get_user(uuid.uuid4()) is None
+
+
+async def test_a_member_who_gave_no_name_is_not_named(
+    services: Services, state: FakeState, sign_up_in_turn: SignUp
+) -> None:
+    for name in ["alice", "bob"]:
+        await sign_up_in_turn(name)
+    alice = next(user for user in state.users.values() if str(user.username) == "alice")
+    alice.first_name = "Alice"
+    found = await services.list_members(ListMembers())
+    assert [(member.full_name, member.named) for member in found.items] == [
+        ("Alice", True),
+        ("bob", False),
+    ]

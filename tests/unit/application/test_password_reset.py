@@ -121,6 +121,7 @@ async def test_the_fourth_request_for_one_address_is_refused(
     with pytest.raises(errors.TooManyAttempts) as refused:
         await services.request_password_reset(asking(email))
     assert refused.value.retry_after == 3600
+    assert not isinstance(refused.value, errors.AccountLocked)  # a new password would not help
     assert bus.published == []
 
 
@@ -212,6 +213,14 @@ async def test_a_token_dies_after_the_password_changes(
     )
     await refused_token(services, token)
     assert (await services.sign_in(credentials("alice", NEW_PASSWORD))).user.id == alice.id
+
+
+async def test_a_usable_token_names_the_account_it_is_for(
+    services: Services, token_for: Callable[[UUID], str], alice: UserDetail, sign_up: SignUp
+) -> None:
+    bob = await sign_up("bob")
+    assert await services.check_reset_token(token_for(alice.id)) == "alice"
+    assert await services.check_reset_token(token_for(bob.id)) == "bob"
 
 
 async def test_a_token_works_for_an_hour_and_no_longer(

@@ -125,13 +125,22 @@ async def test_saving_an_unchanged_profile_publishes_nothing(
     assert stored(state, alice.id) == ("Anna", "Smith", "alice@example.com")
 
 
-@pytest.mark.parametrize("password", ["", WRONG], ids=["missing", "wrong"])
+@pytest.mark.parametrize(
+    ("password", "refusal"),
+    [("", errors.CurrentPasswordRequired), (WRONG, errors.InvalidCredentials)],
+    ids=["missing", "wrong"],
+)
 async def test_a_new_address_without_the_right_current_password_changes_nothing(
-    services: Services, state: FakeState, bus: RecordingBus, alice: UserDetail, password: str
+    services: Services,
+    state: FakeState,
+    bus: RecordingBus,
+    alice: UserDetail,
+    password: str,
+    refusal: type[errors.DomainError],
 ) -> None:
     before = written(state)
     bus.published.clear()
-    with pytest.raises(errors.InvalidCredentials) as refused:
+    with pytest.raises(refusal) as refused:
         await services.update_profile(
             edit(alice.id, first_name="Anna", email="anna@example.com", current_password=password)
         )
@@ -149,13 +158,25 @@ async def test_wrong_passwords_for_a_new_address_count_toward_the_sign_in_thrott
             await services.update_profile(
                 edit(alice.id, email="anna@example.com", current_password=WRONG)
             )
-    with pytest.raises(errors.TooManyAttempts):
+    with pytest.raises(errors.AccountLocked):
         await services.update_profile(
             edit(alice.id, email="anna@example.com", current_password=PASSWORD)
         )
     assert stored(state, alice.id) == ("", "", "alice@example.com")
     with pytest.raises(errors.TooManyAttempts):
         await services.sign_in(credentials("alice", PASSWORD))
+
+
+async def test_a_missing_current_password_is_not_a_guess_and_takes_no_place_in_the_window(
+    services: Services, state: FakeState, alice: UserDetail
+) -> None:
+    for _ in range(LIMIT + 1):
+        with pytest.raises(errors.CurrentPasswordRequired):
+            await services.update_profile(edit(alice.id, email="anna@example.com"))
+    await services.update_profile(
+        edit(alice.id, email="anna@example.com", current_password=PASSWORD)
+    )
+    assert stored(state, alice.id) == ("", "", "anna@example.com")
 
 
 async def test_fewer_wrong_passwords_than_the_limit_still_let_the_right_one_through(

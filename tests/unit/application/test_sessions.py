@@ -216,7 +216,7 @@ async def test_sign_out_of_an_unknown_key_does_nothing(
     assert await services.resolve_session(signed.session_key) is not None
 
 
-async def test_list_sessions_lists_the_users_live_sessions_most_recently_used_first(
+async def test_list_sessions_lists_the_current_session_first_even_when_another_was_used_later(
     services: Services, clock: FakeClock, alice: UserDetail, bob: UserDetail
 ) -> None:
     oldest = await services.sign_in(credentials("alice"))
@@ -231,10 +231,39 @@ async def test_list_sessions_lists_the_users_live_sessions_most_recently_used_fi
 
     listed = await services.list_sessions(alice.id, current.session_id)
 
-    assert [view.id for view in listed] == [oldest.session_id, current.session_id]
-    assert [view.current for view in listed] == [False, True]
-    assert listed[0].last_seen_at == clock.now()
-    assert (listed[1].ip, listed[1].user_agent) == (CLIENT.ip, CLIENT.user_agent)
+    assert [view.id for view in listed] == [current.session_id, oldest.session_id]
+    assert [view.current for view in listed] == [True, False]
+    assert listed[1].last_seen_at == clock.now()
+    assert (listed[0].ip, listed[0].user_agent) == (CLIENT.ip, CLIENT.user_agent)
+
+
+async def test_list_sessions_lists_the_others_by_last_use_most_recent_first(
+    services: Services, clock: FakeClock, alice: UserDetail
+) -> None:
+    opened = []
+    for _ in range(3):
+        opened.append(await services.sign_in(credentials("alice")))
+        clock.advance(minutes=10)
+    current = await services.sign_in(credentials("alice"))
+    clock.advance(minutes=10)
+    await services.resolve_session(opened[1].session_key)  # used after the others
+
+    listed = await services.list_sessions(alice.id, current.session_id)
+
+    oldest, used_again, newer = (signed.session_id for signed in opened)
+    assert [view.id for view in listed] == [current.session_id, used_again, newer, oldest]
+
+
+async def test_a_sign_in_for_a_program_opens_a_session_marked_as_an_api_token(
+    services: Services, state: FakeState, alice: UserDetail
+) -> None:
+    browser = await services.sign_in(credentials())
+    program = await services.sign_in(credentials().model_copy(update={"api_token": True}))
+
+    assert not state.sessions[browser.session_id].api_token
+    assert state.sessions[program.session_id].api_token
+    listed = {view.id: view.api_token for view in await services.list_sessions(alice.id, None)}
+    assert listed == {browser.session_id: False, program.session_id: True}
 
 
 async def test_list_sessions_leaves_out_sessions_that_expired(

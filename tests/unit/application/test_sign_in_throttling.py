@@ -42,7 +42,7 @@ async def test_after_five_failures_the_sixth_attempt_is_refused_without_hashing(
     await sign_up("alice")
     await fail(services, login, LIMIT)
     work_before = hasher.work_done
-    with pytest.raises(errors.TooManyAttempts) as refused:
+    with pytest.raises(errors.AccountLocked) as refused:
         await services.sign_in(credentials(login, WRONG))
     assert refused.value.retry_after == 900
     assert hasher.work_done == work_before

@@ -117,7 +117,13 @@ def _page(cursor: str | None) -> int:
 async def sign_in(data: SignInBody) -> tuple[Token, int]:
     """Sign in: the token is the key of a new server-side session; revoke it by signing
     out. With `cookie`, the session cookie is set too."""
-    cmd = SignIn(login=data.login, password=data.password, remember=data.remember, client=client())
+    cmd = SignIn(
+        login=data.login,
+        password=data.password,
+        remember=data.remember,
+        client=client(),
+        api_token=True,
+    )
     signed_in = await services().sign_in(cmd)
     if data.cookie:
         auth.start(signed_in)
@@ -150,7 +156,8 @@ async def sign_out() -> ResponseReturnValue:
 @security_scheme(SIGNED_IN)
 @problems(401)
 async def sessions() -> Sessions:
-    """Your live sessions, the current one marked."""
+    """Your live sessions: the current one first and marked, then the others by last use,
+    most recent first. `api_token` tells the tokens signed in here from browser sessions."""
     return Sessions(items=await services().list_sessions(me().id, auth.session_id()))
 
 
