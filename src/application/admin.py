@@ -15,7 +15,8 @@ from application.results import (
 )
 from application.revocation import end_sessions
 from application.unit_of_work import UnitOfWork
-from domain import errors
+from domain import audit, errors
+from domain.audit import AuditEntry
 from domain.ports import Clock
 from domain.roles import ADMIN, Role, role_name
 from domain.users import User
@@ -181,40 +182,46 @@ async def delete_role(name: str, actor: Actor, *, uow: UnitOfWork, clock: Clock)
 
 
 async def list_audit(query: AuditQuery, actor: Actor, *, uow: UnitOfWork) -> AuditPage:
-    """Newest first, filtered by subject and event type, one page before ``before``.
+    """Newest first, filtered by subject and event type (named by type or label, in any
+    letter case), one page before ``before``. A visitor's events have no actor.
 
     Raises: PermissionDenied
     """
     before = _cursor(query.before)
+    wanted = query.event_type or None
+    event_type = wanted and (audit.event_type_named(wanted) or wanted)
     async with uow:
         await authorise(uow, actor)
         found = await uow.audit.list(
             user_id=query.user_id,
-            event_type=query.event_type or None,
+            event_type=event_type,
             before=before,
             limit=query.limit + 1,
         )
         page = found[: query.limit]
-        ids = {e.user_id for e in page} | {e.actor_id for e in page}
+        ids = {e.user_id for e in page} | {e.acted_by for e in page} | {query.user_id}
         names = await uow.users.usernames(i for i in ids if i is not None)
     cursor = (
         f"{page[-1].occurred_at.isoformat()}|{page[-1].id}" if len(found) > query.limit else None
     )
-    records = tuple(
-        AuditRecord(
-            id=entry.id,
-            occurred_at=entry.occurred_at,
-            event_type=entry.event_type,
-            user_id=entry.user_id,
-            user_name=names.get(entry.user_id) if entry.user_id else None,
-            actor_id=entry.actor_id,
-            actor_name=names.get(entry.actor_id) if entry.actor_id else entry.details.get("by"),
-            ip=entry.ip,
-            details=entry.details,
-        )
-        for entry in page
+    records = tuple(_record(entry, names) for entry in page)
+    subject = names.get(query.user_id) if query.user_id else None
+    return AuditPage(items=records, before=cursor, user_name=subject, event_type=event_type)
+
+
+def _record(entry: AuditEntry, names: dict[UUID, str]) -> AuditRecord:
+    actor_id = entry.acted_by
+    return AuditRecord(
+        id=entry.id,
+        occurred_at=entry.occurred_at,
+        event_type=entry.event_type,
+        user_id=entry.user_id,
+        user_name=names.get(entry.user_id) if entry.user_id else None,
+        actor_id=actor_id,
+        actor_name=names.get(actor_id) if actor_id else entry.details.get("by"),
+        ip=entry.ip,
+        details=entry.details,
     )
-    return AuditPage(items=records, before=cursor)
 
 
 def _cursor(raw: str | None) -> tuple[datetime, UUID] | None:

@@ -183,3 +183,5 @@ class AuditPage(BaseModel):
 
     items: tuple[AuditRecord, ...]
     before: str | None
+    user_name: str | None = None  # the username of the account the query is about
+    event_type: str | None = None  # the event type the query matched, as stored

@@ -27,6 +27,7 @@ from web.blueprints.api import base as api
 from web.bootstrap import Runtime, build_runtime
 from web.csrf import register_csrf_tokens
 from web.errors import register_error_handlers
+from web.formats import register_formats
 from web.headers import register_headers, security_headers
 from web.metrics import register_metrics
 from web.problems import use_strict_json
@@ -58,6 +59,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
         app, settings.static_root, headers=security_headers(production=settings.is_production)
     )
     app.jinja_env.globals["PASSWORD_MAX"] = password_policy.MAX_LENGTH
+    register_formats(app)
     keep_context_processors_on_the_loop(app)
     return app
 

@@ -46,3 +46,12 @@ def preload_templates(app: Quart) -> int:
     for name in names:
         environment.get_template(name)
     return len(names)
+
+
+async def confirmation(*, title: str, message: str, button: str, action: str, cancel: str) -> str:
+    """A page that asks before a change that is hard to undo: opening it changes nothing;
+    its danger button ``button`` posts the form (CSRF token included) to ``action``, the
+    route that makes the change, and Cancel goes back to ``cancel``. No script needed."""
+    return await render(
+        "confirm.html", title=title, message=message, button=button, action=action, cancel=cancel
+    )

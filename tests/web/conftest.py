@@ -216,3 +216,31 @@ def engine_of(app: Quart) -> AsyncEngine:
     services: Services = app.extensions[SERVICES]
     engine: AsyncEngine = services.uow_factory()._engine  # type: ignore[attr-defined]
     return engine
+
+
+@pytest.fixture
+async def admin(services: Services) -> UserDetail:
+    """An active administrator with a unique name."""
+    name = unique_name("adm")
+    return await services.create_user(
+        CreateUser(
+            username=name,
+            email=f"{name}@example.com",
+            password=PASSWORD,
+            roles=frozenset({"admin"}),
+        )
+    )
+
+
+@pytest.fixture
+async def as_admin(app: Quart, admin: UserDetail) -> QuartClient:
+    client = app.test_client()
+    await sign_in(client, admin.username)
+    return client
+
+
+@pytest.fixture
+async def as_member(app: Quart, account: Account) -> QuartClient:
+    client = app.test_client()
+    await sign_in(client, account.user.username)
+    return client

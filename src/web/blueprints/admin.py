@@ -15,11 +15,12 @@ from quart import (
 )
 
 from application.commands import AuditQuery, DefineRole, RoleChange, SearchUsers
+from application.results import UserDetail
 from domain import errors
 from domain.roles import ADMIN
 from web import forms
 from web.auth import actor, require_role, viewer
-from web.rendering import render
+from web.rendering import confirmation, render
 from web.runtime import services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -47,16 +48,28 @@ async def users() -> ResponseReturnValue:
 @blueprint.get("/users/<uuid:user_id>")
 @admin_only
 async def user(user_id: UUID) -> ResponseReturnValue:
+    return await _user_page(user_id, {}, 200)
+
+
+async def _user_page(
+    user_id: UUID, problems: forms.FieldErrors, status: int
+) -> ResponseReturnValue:
     found = await services().admin_get_user(user_id, actor())
     roles = await services().list_roles(actor())
     grantable = [role.name for role in roles if role.name not in found.roles]
-    me = viewer()
-    return await render(
+    page = await render(
         "admin/user.html",
         user=found,
         grantable=grantable,
-        is_me=me is not None and me.id == found.id,
+        is_me=_is_me(found),
+        problems=problems,
     )
+    return page, status
+
+
+def _is_me(user: UserDetail) -> bool:
+    me = viewer()
+    return me is not None and me.id == user.id
 
 
 @blueprint.post("/users/<uuid:user_id>/activate")
@@ -64,6 +77,23 @@ async def user(user_id: UUID) -> ResponseReturnValue:
 async def activate(user_id: UUID) -> ResponseReturnValue:
     done = await services().activate_user(user_id, actor())
     return await _back(user_id, f"{done.username} can sign in again.")
+
+
+@blueprint.get("/users/<uuid:user_id>/deactivate")
+@admin_only
+async def confirm_deactivate(user_id: UUID) -> ResponseReturnValue:
+    found = await services().admin_get_user(user_id, actor())
+    back = url_for("admin.user", user_id=user_id)
+    if not found.active or _is_me(found):
+        return redirect(back, 303)  # nothing to ask: the user page says why
+    return await confirmation(
+        title="Deactivate this account?",
+        message=f"{found.username} will be signed out everywhere and cannot sign in "
+        "again until the account is activated.",
+        button="Deactivate",
+        action=url_for("admin.deactivate", user_id=user_id),
+        cancel=back,
+    )
 
 
 @blueprint.post("/users/<uuid:user_id>/deactivate")
@@ -82,12 +112,27 @@ async def grant(user_id: UUID) -> ResponseReturnValue:
     values, problems = await forms.read_form(("role",))
     cmd, invalid = forms.build(RoleChange, {"user_id": user_id, "role": values["role"]})
     if cmd is None or problems or invalid:
-        return await _back(user_id, "Choose a role to grant.", "error")
+        return await _user_page(user_id, {"role": "Choose a role to grant."}, 422)
     try:
         done = await services().grant_role(cmd, actor())
     except (errors.Conflict, errors.RoleNotFound, errors.ValidationFailed) as error:
-        return await _back(user_id, error.message, "error")
+        return await _user_page(user_id, {"role": error.message}, 422)
     return await _back(user_id, f"{done.username} now holds {cmd.role.lower()!r}.")
+
+
+@blueprint.get("/users/<uuid:user_id>/roles/<role>/revoke")
+@admin_only
+async def confirm_revoke(user_id: UUID, role: str) -> ResponseReturnValue:
+    found = await services().admin_get_user(user_id, actor())
+    if role not in found.roles:
+        return await _back(user_id, f"{found.username} does not hold {role!r}.", "error")
+    return await confirmation(
+        title="Revoke this role?",
+        message=f"{found.username} will no longer hold the role {role!r}.",
+        button="Revoke",
+        action=url_for("admin.revoke", user_id=user_id, role=role),
+        cancel=url_for("admin.user", user_id=user_id),
+    )
 
 
 @blueprint.post("/users/<uuid:user_id>/roles/<role>/revoke")
@@ -148,6 +193,25 @@ async def describe_role(name: str) -> ResponseReturnValue:
     else:
         await flash(f"Saved the description of {cmd.name.lower()!r}.", "success")
     return redirect(url_for("admin.roles"), 303)
+
+
+@blueprint.get("/roles/<name>/delete")
+@admin_only
+async def confirm_delete_role(name: str) -> ResponseReturnValue:
+    found = {role.name: role for role in await services().list_roles(actor())}
+    role = found.get(name.lower())
+    if role is None:
+        abort(404)
+    if role.built_in or role.members:
+        await flash(errors.RoleInUse().message, "error")
+        return redirect(url_for("admin.roles"), 303)
+    return await confirmation(
+        title="Delete this role?",
+        message=f"The role {role.name!r} will be deleted. Nobody holds it now.",
+        button="Delete",
+        action=url_for("admin.delete_role", name=role.name),
+        cancel=url_for("admin.roles"),
+    )
 
 
 @blueprint.post("/roles/<name>/delete")

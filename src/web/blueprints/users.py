@@ -21,7 +21,7 @@ from domain import errors
 from web import auth, devices, forms
 from web.auth import login_required
 from web.client import client
-from web.rendering import render
+from web.rendering import confirmation, render
 from web.runtime import services
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
@@ -122,6 +122,23 @@ async def revoke_session(session_id: UUID) -> ResponseReturnValue:
         return redirect(url_for("public.home"), 303)
     await flash("The session has been signed out.", "success")
     return redirect(url_for("users.sessions"), 303)
+
+
+@blueprint.get("/me/sessions/revoke-others")
+@login_required
+async def confirm_revoke_other_sessions() -> ResponseReturnValue:
+    found = await services().list_sessions(_me().id, auth.session_id())
+    others = sum(not session.current for session in found)
+    if not others:
+        return redirect(url_for("users.sessions"), 303)
+    noun = "session" if others == 1 else f"{others} sessions"
+    return await confirmation(
+        title="Sign out everywhere else?",
+        message=f"Your other {noun} will end at once; this one stays signed in.",
+        button="Sign out everywhere else",
+        action=url_for("users.revoke_other_sessions"),
+        cancel=url_for("users.sessions"),
+    )
 
 
 @blueprint.post("/me/sessions/revoke-others")

@@ -9,8 +9,9 @@ import pytest
 from application.commands import Actor, AuditQuery, RoleChange
 from application.results import AuditPage, UserDetail
 from application.services import Services
+from domain import errors
 from tests.fakes import FakeClock, FakeState
-from tests.unit.application.helpers import CLIENT, SignUp, acting
+from tests.unit.application.helpers import CLIENT, WRONG, SignUp, acting, credentials
 
 
 async def walk(services: Services, actor: Actor, query: AuditQuery) -> list[AuditPage]:
@@ -101,13 +102,45 @@ async def test_the_audit_trail_filters_by_event_type(
     assert [r.user_id for r in (await services.list_audit(both, acting(root))).items] == [alice.id]
 
 
-@pytest.mark.parametrize("event_type", ["NoSuchEvent", "userregistered"])
+@pytest.mark.parametrize("event_type", ["NoSuchEvent", "Registered", "user registered x"])
 async def test_an_unknown_event_type_gives_an_empty_page(
     services: Services, story: tuple[UserDetail, UserDetail, UserDetail], event_type: str
 ) -> None:
     root, _, _ = story
     page = await services.list_audit(AuditQuery(event_type=event_type), acting(root))
     assert (page.items, page.before) == ((), None)
+
+
+@pytest.mark.parametrize("event_type", ["userregistered", "USERREGISTERED", "account created"])
+async def test_the_event_type_is_matched_in_any_case_or_by_its_label(
+    services: Services, story: tuple[UserDetail, UserDetail, UserDetail], event_type: str
+) -> None:
+    root, _, _ = story
+    page = await services.list_audit(AuditQuery(event_type=event_type), acting(root))
+    assert [r.event_type for r in page.items] == ["UserRegistered"] * 3
+    assert page.event_type == "UserRegistered"
+
+
+async def test_a_page_about_one_user_carries_their_username(
+    services: Services, story: tuple[UserDetail, UserDetail, UserDetail]
+) -> None:
+    root, alice, _ = story
+    about_alice = await services.list_audit(AuditQuery(user_id=alice.id), acting(root))
+    assert about_alice.user_name == alice.username
+    everyone = await services.list_audit(AuditQuery(), acting(root))
+    assert (everyone.user_name, everyone.event_type) == (None, None)
+
+
+async def test_a_failed_sign_in_for_an_account_has_no_actor(
+    services: Services, story: tuple[UserDetail, UserDetail, UserDetail]
+) -> None:
+    root, alice, _ = story
+    with pytest.raises(errors.InvalidCredentials):
+        await services.sign_in(credentials(alice.username, WRONG))
+    failed = (await services.list_audit(AuditQuery(event_type="LoginFailed"), acting(root))).items
+    assert [(r.user_id, r.user_name, r.actor_id, r.actor_name) for r in failed] == [
+        (alice.id, alice.username, None, None)
+    ]
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 4, 11, 12, 200])

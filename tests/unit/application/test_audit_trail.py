@@ -60,7 +60,7 @@ async def test_a_failed_sign_in_of_a_known_account_writes_login_failed_for_that_
     with pytest.raises(errors.InvalidCredentials):
         await services.sign_in(credentials("ALICE", WRONG))
     assert [without_id(entry) for entry in state.audit] == [
-        (clock.now(), "LoginFailed", alice.id, alice.id, CLIENT.ip, {})
+        (clock.now(), "LoginFailed", alice.id, None, CLIENT.ip, {})  # a visitor, not alice
     ]
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import types
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from domain import events
+import pytest
+
+from domain import audit, events
 from domain.audit import AuditEntry
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -106,3 +109,77 @@ def test_a_very_long_detail_is_cut_short() -> None:
 
 def test_every_entry_gets_its_own_id() -> None:
     assert AuditEntry.of(granted()).id != AuditEntry.of(granted()).id
+
+
+def unlabelled(module: object) -> set[str]:
+    """The event classes defined in ``module`` that the trail has no words for."""
+    kinds = {
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, events.Event) and value is not events.Event
+    }
+    return {kind.__name__ for kind in kinds if kind not in audit.EVENT_LABELS}
+
+
+def test_every_domain_event_has_a_label() -> None:
+    assert unlabelled(events) == set()
+
+
+def test_an_event_without_a_label_is_found() -> None:
+    planted = types.ModuleType("planted")
+    vars(planted).update(NoteTaken=NoteTaken, RoleGranted=events.RoleGranted)
+    assert unlabelled(planted) == {"NoteTaken"}
+
+
+def test_labels_are_words_and_each_is_used_once() -> None:
+    labels = list(audit.EVENT_LABELS.values())
+    assert len(set(labels)) == len(labels)
+    assert all(label[0].isupper() and not label[1:].isupper() for label in labels)
+
+
+def test_a_stored_type_is_shown_by_its_label_and_an_unknown_one_as_stored() -> None:
+    assert audit.label_of("RoleGranted") == "Role granted"
+    assert audit.label_of("UserLoggedIn") == "Signed in"
+    assert audit.label_of("SomethingRetired") == "SomethingRetired"
+
+
+@pytest.mark.parametrize(
+    "typed", ["RoleGranted", "rolegranted", "ROLEGRANTED", "Role granted", " role  GRANTED "]
+)
+def test_an_event_type_is_named_by_type_or_label_in_any_case(typed: str) -> None:
+    assert audit.event_type_named(typed) == "RoleGranted"
+
+
+def test_a_name_that_is_no_event_names_none() -> None:
+    assert audit.event_type_named("Granted") is None
+    assert audit.event_type_named("") is None
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        events.LoginFailed(occurred_at=NOW, user_id=ALICE),
+        events.SignInThrottled(occurred_at=NOW, user_id=ALICE, retry_after=60),
+        events.PasswordResetRequested(occurred_at=NOW, user_id=ALICE, email="a@example.com"),
+    ],
+)
+def test_a_visitors_event_names_its_account_but_no_actor(event: events.Event) -> None:
+    entry = AuditEntry.of(event)
+    assert (entry.user_id, entry.actor_id, entry.acted_by) == (ALICE, None, None)
+
+
+def test_an_older_visitor_entry_that_named_its_subject_as_actor_has_none() -> None:
+    entry = AuditEntry(
+        occurred_at=NOW,
+        event_type="LoginFailed",
+        user_id=ALICE,
+        actor_id=ALICE,
+        ip=None,
+        details={},
+    )
+    assert entry.acted_by is None
+
+
+def test_who_acted_is_kept_for_every_other_event() -> None:
+    assert AuditEntry.of(granted()).acted_by == ALICE
+    assert AuditEntry.of(granted(), actor_id=ADMIN).acted_by == ADMIN
