@@ -43,6 +43,16 @@ class RegisterUser(BaseModel):
     )
 
 
+class NewAccount(BaseModel):
+    """A username and address to check before anyone is asked for a password; only
+    their size is bounded here, so the domain's rules name what is wrong."""
+
+    model_config = _STRICT
+
+    username: Text = Field(min_length=1, max_length=254)
+    email: Text = Field(min_length=1, max_length=254)
+
+
 class CreateUser(RegisterUser):
     """Registration done by an operator, who may grant roles at once."""
 
