@@ -7,6 +7,7 @@ import code
 import gc
 import logging
 import os
+import socket
 from functools import partial
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from web import workers as workers_module
 from web.app import create_app
 from web.bootstrap import build_runtime
 from web.cli_accounts import roles, users
-from web.cli_runtime import Gatehouse, settings_or_exit
+from web.cli_runtime import Gatehouse, database_used, settings_or_exit
 
 
 def app_from_environment() -> Quart:
@@ -76,12 +77,14 @@ def serve(
     config = hypercorn_config(config_path, host=host, port=port, workers=workers)
     if listen_fd is not None:  # one of the workers started below
         config.bind, config.workers = [f"fd://{listen_fd}"], 1
-        serve_draining(config, settings.drain_seconds, ready=f"Worker {os.getpid()} is serving.")
+        serve_draining(config, settings.drain_seconds, f"Worker {os.getpid()} is serving.")
         return
-    click.echo(f"Running on http://{config.bind[0]}/ ({settings.env}; Ctrl+C stops it)")
+    banner = f"Running on http://{config.bind[0]}/ ({settings.env}; Ctrl+C stops it)"
     if config.workers > 1:
+        click.echo(banner)
         raise SystemExit(serve_workers(config, config_path))
-    serve_draining(config, settings.drain_seconds)
+    listening_or_exit(config.bind[0])
+    serve_draining(config, settings.drain_seconds, banner)
 
 
 def serve_workers(config: HypercornConfig, config_path: str) -> int:
@@ -100,38 +103,57 @@ def serve_workers(config: HypercornConfig, config_path: str) -> int:
     return workers_module.run(pool, config.workers)
 
 
-def serve_draining(
-    config: HypercornConfig, drain_seconds: float, *, ready: str | None = None
-) -> None:
+def serve_draining(config: HypercornConfig, drain_seconds: float, banner: str) -> None:
     """One worker in this process, so no master can cut requests short: on SIGTERM
     /readyz fails for ``drain_seconds`` while every request is still served, then
     hypercorn stops accepting and finishes what is in flight (graceful_timeout).
-    ``ready`` is logged once start-up is over."""
+    ``banner`` is said once the socket listens."""
     from hypercorn.asyncio import serve as serve_app
 
     app = app_from_environment()
-    config.errorlog = log = server_log()
+    config.errorlog = server_log(banner)
     app.before_serving(partial(freeze_startup_objects, app))  # after the app's own hooks
-    if ready is not None:
-        app.before_serving(partial(_say, log, ready))
     trigger = partial(drain.drained, app, drain_seconds)
     asyncio.run(serve_app(app, config, shutdown_trigger=trigger))
 
 
-def server_log() -> logging.Logger:
-    """hypercorn's messages through the app's log handler (JSON in production), less its
-    "Running on" line: ``serve`` has said where it runs, once."""
+def listening_or_exit(bind: str) -> None:
+    """Stop with one line before the app starts when ``bind`` cannot be listened on (in
+    use, or no such address): hypercorn would only find out after start-up."""
+    host, _, port = bind.rpartition(":")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]"), int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        raise click.ClickException(f"Cannot listen on {bind}: {error.strerror}.") from None
+
+
+def server_log(banner: str) -> logging.Logger:
+    """hypercorn's messages through the app's log handler (JSON in production), with
+    its "Running on" line, which comes once the socket listens, said as ``banner``."""
     log = logging.getLogger("gatehouse.server")
-    log.addFilter(_not_running_on)
+    log.addFilter(Banner(banner))
     return log
 
 
-def _not_running_on(record: logging.LogRecord) -> bool:
-    return not record.getMessage().startswith("Running on")
+class Banner(logging.Filter):
+    """Says the banner in place of hypercorn's "Running on" record, once."""
 
+    def __init__(self, banner: str) -> None:
+        super().__init__()
+        self.banner: str | None = banner
 
-async def _say(log: logging.Logger, line: str) -> None:
-    log.info(line)
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.getMessage().startswith("Running on"):
+            return True
+        if self.banner is not None:
+            click.echo(self.banner)
+            self.banner = None
+        return False
 
 
 async def freeze_startup_objects(app: Quart) -> None:
@@ -169,6 +191,8 @@ def build_assets(target: Path | None) -> None:
         built = assets.build(folder)
     except assets.AssetsError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"Cannot write into {folder}: {error.strerror}.") from None
     click.echo(f"Built {len(built)} static files into {folder}.")
 
 
@@ -204,10 +228,11 @@ REVISION_ARGUMENT = {"ignore_unknown_options": True}
 def upgrade(revision: str) -> None:
     """Upgrade the database to REVISION (default: head, the newest)."""
     url = settings_or_exit().effective_database_url
-    migrations.ensure_sqlite_folder(url)
-    before = migrations.current_revision(url)
-    migrations.upgrade(url, revision)
-    click.echo(moved("Upgraded", before, url))
+    with database_used(url):
+        migrations.ensure_sqlite_folder(url)
+        before = migrations.current_revision(url)
+        migrations.upgrade(url, revision)
+        click.echo(moved("Upgraded", before, url))
 
 
 @db.command(context_settings=REVISION_ARGUMENT)
@@ -215,9 +240,10 @@ def upgrade(revision: str) -> None:
 def downgrade(revision: str) -> None:
     """Downgrade the database to REVISION (default: -1, one step back; base: no tables)."""
     url = settings_or_exit().effective_database_url
-    before = migrations.current_revision(url)
-    migrations.downgrade(url, revision)
-    click.echo(moved("Downgraded", before, url))
+    with database_used(url):
+        before = migrations.current_revision(url)
+        migrations.downgrade(url, revision)
+        click.echo(moved("Downgraded", before, url))
 
 
 def moved(verb: str, before: str | None, url: str) -> str:

@@ -42,7 +42,26 @@ def run_with_services(settings: Settings, use: Callable[[Services], Awaitable[T]
         finally:
             await runtime.close()
 
-    return asyncio.run(main())
+    with database_used(settings.effective_database_url):
+        return asyncio.run(main())
+
+
+@contextmanager
+def database_used(url: str) -> Iterator[None]:
+    """Say in one line why the database at ``url`` could not be used (refused, unknown
+    host or database, no tables yet), naming it with its password masked."""
+    try:
+        yield
+    except (click.ClickException, migrations.MigrationError):
+        raise
+    except Exception as error:
+        # A domain error says what it means itself, unless the database was missing.
+        told = isinstance(error, errors.DomainError)
+        problem = database_problem(error)
+        if problem is None or (told and not isinstance(error, errors.ServiceUnavailable)):
+            raise
+        where = masked_url(url)
+        raise click.ClickException(f"Cannot use the database at {where}: {problem}.") from None
 
 
 class Gatehouse(click.Group):
@@ -72,40 +91,23 @@ def one_line_mistakes() -> Iterator[None]:
     except click.exceptions.NoArgsIsHelpError:
         raise  # a bare group shows its help
     except click.UsageError as error:
-        said = error.format_message().rstrip()
-        said += "" if said.endswith((".", "?")) else "."
+        line = error.format_message().rstrip()
+        line += "" if line.endswith((".", "?")) else "."
         where = f" See '{error.ctx.command_path} --help'." if error.ctx else ""
-        raise click.ClickException(f"{said}{where}") from None
+        raise click.ClickException(f"{line}{where}") from None
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
     except migrations.MigrationError as error:
         raise click.ClickException(str(error)) from None
-    except Exception as error:
-        line = mistake(error)
-        if line is None:
-            raise  # a bug: its traceback is what helps
-        raise click.ClickException(line) from None
+    except errors.DomainError as error:
+        raise click.ClickException(message(error)) from None
 
 
-def mistake(error: Exception) -> str | None:
-    """The line saying what went wrong, or None when ``error`` is no known mistake."""
+def message(error: errors.DomainError) -> str:
+    """A domain error's message; each field's, when several were wrong at once."""
     if isinstance(error, errors.InvalidFields):
         return " ".join(problem.message for problem in error.problems)
-    if isinstance(error, errors.DomainError) and not isinstance(error, errors.ServiceUnavailable):
-        return error.message
-    problem = database_problem(error)
-    if problem is not None:
-        return f"Cannot use the database at {database_in_use()}: {problem}."
-    if isinstance(error, errors.DomainError):
-        return error.message
-    return None
-
-
-def database_in_use() -> str:
-    try:
-        return masked_url(load_settings().effective_database_url)
-    except SettingsError:
-        return "DATABASE_URL"
+    return error.message
 
 
 def parsed(model: type[M], **values: object) -> M:

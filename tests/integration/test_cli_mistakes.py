@@ -4,6 +4,7 @@ mistyped option, an unknown revision, a database that cannot be used."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,23 @@ def test_a_real_process_prints_no_traceback(tmp_path: Path) -> None:
         assert len(done.stderr.splitlines()) == 1, done.stderr
         assert done.stderr.startswith("Error: ")
         assert "Traceback" not in done.stderr
+
+
+def test_serving_on_a_port_in_use_is_one_line_before_anything_starts(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        said = one_line(run("serve", "--port", str(port), "--config", str(tmp_path / "none.toml")))
+    assert said == f"Error: Cannot listen on 127.0.0.1:{port}: Address already in use."
+
+
+def test_building_the_static_files_where_nothing_can_be_written_is_one_line(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    said = one_line(run("assets", "--into", str(blocked / "static")))
+    assert said == f"Error: Cannot write into {blocked / 'static'}: Not a directory."
