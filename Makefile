@@ -10,7 +10,7 @@ STATIC := $(shell find src/web/static -type f)
 .PHONY: run test lint unit install migrate assets bench clean
 
 run: migrate assets ## Set up, migrate, build the static files and serve on http://127.0.0.1:8000
-	$(BIN)/gatehouse serve --host $(HOST) --port $(PORT)
+	@$(BIN)/gatehouse serve --host $(HOST) --port $(PORT)
 
 test: lint assets ## Lint, type-check, check the layer contract, run every test
 	$(BIN)/pytest
@@ -27,12 +27,12 @@ bench: $(STAMP) assets ## Benchmark against the performance targets (needs wrk, 
 	$(BIN)/python -m bench
 
 migrate: $(STAMP)
-	$(BIN)/gatehouse db upgrade
+	@$(BIN)/gatehouse db upgrade
 
 assets: build/static/staticfiles.json ## Hashed, compressed static files (STATIC_ROOT)
 
 build/static/staticfiles.json: $(STAMP) $(STATIC)
-	$(BIN)/gatehouse assets
+	@$(BIN)/gatehouse assets
 
 install: $(STAMP)
 

@@ -6,7 +6,7 @@ from typing import NoReturn, TypedDict
 from uuid import UUID
 
 from application.admin import authorise
-from application.commands import Actor, Authenticate, CreateUser, RegisterUser
+from application.commands import Actor, Authenticate, CreateUser, NewAccount, RegisterUser
 from application.results import UserDetail
 from application.unit_of_work import UnitOfWork
 from domain import errors, events, password_policy
@@ -43,6 +43,20 @@ async def create_user(
     return await _create(cmd, cmd.roles, actor, uow=uow, hasher=hasher, clock=clock)
 
 
+async def check_new_account(cmd: NewAccount, actor: Actor, *, uow: UnitOfWork) -> None:
+    """That an account could be made with this username and address now: both follow
+    the rules and neither is taken. Lets the command line say so before it asks for a
+    password; creating the account checks everything again.
+
+    Raises: PermissionDenied, InvalidUsername, InvalidEmail, InvalidFields, UsernameTaken,
+    EmailTaken
+    """
+    errors.raise_together(_name_problems(cmd.username, cmd.email))
+    async with uow:
+        await authorise(uow, actor)
+        await _ensure_available(uow, Username(cmd.username), EmailAddress(cmd.email))
+
+
 async def _create(
     cmd: RegisterUser,
     roles: frozenset[str],
@@ -76,15 +90,20 @@ def registration_problems(
 ) -> list[errors.ValidationFailed]:
     """Every rule the new account's username, e-mail and password break, at once, so a
     form or a 422 can show them all; availability is not checked here."""
+    problems = _name_problems(username, email)
+    weak = password_policy.password_problem(password, username=username, email=email)
+    if weak:
+        problems.append(errors.WeakPassword(weak, field="password"))
+    return problems
+
+
+def _name_problems(username: str, email: str) -> list[errors.ValidationFailed]:
     problems: list[errors.ValidationFailed] = []
     for check, raw in ((Username, username), (EmailAddress, email)):
         try:
             check(raw)
         except errors.ValidationFailed as error:
             problems.append(error)
-    weak = password_policy.password_problem(password, username=username, email=email)
-    if weak:
-        problems.append(errors.WeakPassword(weak, field="password"))
     return problems
 
 

@@ -30,17 +30,44 @@ Text = Annotated[str, AfterValidator(plain_text)]
 """Every text a request brings, body field or query parameter, passwords included."""
 
 
+PASSWORD_RULE = (  # the password policy, in words for the API reference
+    f"{password_policy.MIN_LENGTH} to {password_policy.MAX_LENGTH} characters, not all "
+    "digits, not a common password and not like the username or e-mail address."
+)
+
+
 class RegisterUser(BaseModel):
     model_config = _STRICT
 
-    username: Text = Field(min_length=1, max_length=25, examples=["ada"])
-    email: Text = Field(min_length=1, max_length=254, examples=["ada@example.com"])
+    username: Text = Field(
+        min_length=1,
+        max_length=25,
+        description="3 to 25 letters, digits, `.`, `_` or `-`; unique in any letter case.",
+        examples=["ada"],
+    )
+    email: Text = Field(
+        min_length=1,
+        max_length=254,
+        description="An e-mail address; unique in any letter case.",
+        examples=["ada@example.com"],
+    )
     password: Text = Field(
         min_length=1,
         max_length=password_policy.MAX_LENGTH,
         repr=False,
+        description=PASSWORD_RULE,
         examples=["analytical engine 1843"],
     )
+
+
+class NewAccount(BaseModel):
+    """A username and address to check before anyone is asked for a password; only
+    their size is bounded here, so the domain's rules name what is wrong."""
+
+    model_config = _STRICT
+
+    username: Text = Field(min_length=1, max_length=254)
+    email: Text = Field(min_length=1, max_length=254)
 
 
 class CreateUser(RegisterUser):
@@ -168,5 +195,15 @@ class RoleChange(BaseModel):
 class DefineRole(BaseModel):
     model_config = _STRICT
 
-    name: Text = Field(min_length=1, max_length=25, examples=["editor"])
-    description: Text = Field(default="", max_length=200, examples=["Moderates the members list."])
+    name: Text = Field(
+        min_length=1,
+        max_length=25,
+        description="3 to 25 letters, digits, `.`, `_` or `-`; kept in lower case.",
+        examples=["editor"],
+    )
+    description: Text = Field(
+        default="",
+        max_length=200,
+        description="What the role is for, shown beside it.",
+        examples=["Moderates the members list."],
+    )

@@ -24,6 +24,7 @@ from application.commands import (
     CreateUser,
     DefineRole,
     ListMembers,
+    NewAccount,
     RegisterUser,
     RequestPasswordReset,
     ResetPassword,
@@ -85,6 +86,9 @@ class Services:
         return await accounts.create_user(
             cmd, actor, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
         )
+
+    async def check_new_account(self, cmd: NewAccount, actor: Actor = SETUP) -> None:
+        await accounts.check_new_account(cmd, actor, uow=self.uow_factory())
 
     async def sign_in(self, cmd: SignIn) -> SignedIn:
         return await sessions.sign_in(

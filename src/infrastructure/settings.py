@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "production", "test"]
@@ -194,31 +201,50 @@ def _kept_secret(path: Path) -> str:
 
 
 def describe(settings: Settings) -> list[tuple[str, str]]:
-    """Every setting by its variable name with its effective value, secrets masked."""
-    rows: list[tuple[str, str]] = []
-    for name, field in type(settings).model_fields.items():
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr):
-            shown = "********"
-        elif name in {"database_url", "redis_url"} and value:
-            shown = _masked_url(str(value))
-        elif value is None:
-            shown = "(unset)"
-        else:
-            shown = str(value)
-        rows.append((str(field.validation_alias or name).upper(), shown))
-    rows.append(("DATABASE_URL (effective)", _masked_url(settings.effective_database_url)))
-    return rows
+    """Every setting by its variable name with the value in force, written as it would
+    be set: durations in ISO 8601 (``PT15M``), whole numbers without a fraction, the
+    database in use (the SQLite default by its real path), secrets and the passwords
+    in URLs masked."""
+    return [
+        (str(field.validation_alias or name).upper(), _shown(settings, name))
+        for name, field in type(settings).model_fields.items()
+    ]
 
 
-def _masked_url(url: str) -> str:
-    """A database URL with its password, if any, replaced."""
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)
+
+
+def _shown(settings: Settings, name: str) -> str:
+    value = getattr(settings, name)
+    if name == "database_url":
+        return masked_url(settings.effective_database_url)
+    if name == "secret_key" and value is None:
+        return f"generated ({settings.instance_path / SECRET_KEY_FILE})"
+    if name == "log_format" and value is None:
+        return settings.effective_log_format
+    if isinstance(value, SecretStr):
+        return "********"
+    if value is None:
+        return "(unset)"
+    if name == "redis_url":
+        return masked_url(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, timedelta):
+        return str(_DURATION.dump_python(value, mode="json"))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def masked_url(url: str) -> str:
+    """A database or Redis URL with its password, if any, replaced by ``***``."""
     scheme, sep, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")
     if not at or ":" not in credentials:
         return url
     user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:********@{host}"
+    return f"{scheme}{sep}{user}:***@{host}"
 
 
 def load_settings(**overrides: object) -> Settings:

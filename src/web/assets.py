@@ -36,8 +36,9 @@ def build(target: Path, source: Path = SOURCE) -> dict[str, str]:
         raise AssetsError(f"{target} holds files but no earlier build: refusing to empty it")
     # servestatic's build assumes an empty folder (it would hash its own earlier output),
     # hence --clear. No zstd: it needs Python 3.14, and gzip and brotli cover browsers.
+    # --quiet: the caller says in one line what was built, not a line for every copy.
     servestatic.cli.main(
-        ["--all", "--copy-original", "--clear", "--no-zstd", str(source), str(target)]
+        ["--all", "--copy-original", "--clear", "--no-zstd", "--quiet", str(source), str(target)]
     )
     return manifest(target)
 

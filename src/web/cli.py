@@ -5,39 +5,25 @@ from __future__ import annotations
 import asyncio
 import code
 import gc
-from collections.abc import Awaitable, Callable
+import logging
+import os
+import socket
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
 import click
 from hypercorn.config import Config as HypercornConfig
-from pydantic import BaseModel, ValidationError
 from quart import Quart
 
-from application.commands import Actor, CreateUser, DefineRole, RoleChange, SearchUsers
-from application.results import UserDetail
-from application.services import Services
-from domain import errors
-from domain.roles import ADMIN
 from infrastructure.db import migrations
 from infrastructure.logs import configure_logging
-from infrastructure.settings import Settings, SettingsError, describe, load_settings
+from infrastructure.settings import SettingsError, describe, load_settings
 from web import assets, drain, rendering
 from web import workers as workers_module
 from web.app import create_app
 from web.bootstrap import build_runtime
-
-T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
-SYSTEM = Actor.system("cli")
-
-
-def settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
+from web.cli_accounts import roles, users
+from web.cli_runtime import Gatehouse, database_used, settings_or_exit
 
 
 def app_from_environment() -> Quart:
@@ -52,25 +38,13 @@ def app_from_environment() -> Quart:
         raise SystemExit(f"gatehouse: {error}") from None
 
 
-def run_with_services(settings: Settings, use: Callable[[Services], Awaitable[T]]) -> T:
-    """Run one use case against the configured database, closing it afterwards."""
-
-    async def main() -> T:
-        runtime = build_runtime(settings)
-        try:
-            return await use(runtime.services)
-        finally:
-            await runtime.close()
-
-    try:
-        return asyncio.run(main())
-    except errors.DomainError as error:
-        raise click.ClickException(error.message) from None
-
-
-@click.group()
+@click.group(cls=Gatehouse)
 def main() -> None:
     """Gatehouse: user accounts, sign-in and a members area."""
+
+
+main.add_command(users)
+main.add_command(roles)
 
 
 @main.command()
@@ -103,12 +77,14 @@ def serve(
     config = hypercorn_config(config_path, host=host, port=port, workers=workers)
     if listen_fd is not None:  # one of the workers started below
         config.bind, config.workers = [f"fd://{listen_fd}"], 1
-        serve_draining(config, settings.drain_seconds)
+        serve_draining(config, settings.drain_seconds, f"Worker {os.getpid()} is serving.")
         return
-    click.echo(f"Gatehouse ({settings.env}) on http://{config.bind[0]}/")
+    banner = f"Running on http://{config.bind[0]}/ ({settings.env}; Ctrl+C stops it)"
     if config.workers > 1:
+        click.echo(banner)
         raise SystemExit(serve_workers(config, config_path))
-    serve_draining(config, settings.drain_seconds)
+    listening_or_exit(config.bind[0])
+    serve_draining(config, settings.drain_seconds, banner)
 
 
 def serve_workers(config: HypercornConfig, config_path: str) -> int:
@@ -127,16 +103,57 @@ def serve_workers(config: HypercornConfig, config_path: str) -> int:
     return workers_module.run(pool, config.workers)
 
 
-def serve_draining(config: HypercornConfig, drain_seconds: float) -> None:
+def serve_draining(config: HypercornConfig, drain_seconds: float, banner: str) -> None:
     """One worker in this process, so no master can cut requests short: on SIGTERM
     /readyz fails for ``drain_seconds`` while every request is still served, then
-    hypercorn stops accepting and finishes what is in flight (graceful_timeout)."""
+    hypercorn stops accepting and finishes what is in flight (graceful_timeout).
+    ``banner`` is said once the socket listens."""
     from hypercorn.asyncio import serve as serve_app
 
     app = app_from_environment()
-    app.before_serving(partial(freeze_startup_objects, app))  # the last start-up hook
+    config.errorlog = server_log(banner)
+    app.before_serving(partial(freeze_startup_objects, app))  # after the app's own hooks
     trigger = partial(drain.drained, app, drain_seconds)
     asyncio.run(serve_app(app, config, shutdown_trigger=trigger))
+
+
+def listening_or_exit(bind: str) -> None:
+    """Stop with one line before the app starts when ``bind`` cannot be listened on (in
+    use, or no such address): hypercorn would only find out after start-up."""
+    host, _, port = bind.rpartition(":")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]"), int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        raise click.ClickException(f"Cannot listen on {bind}: {error.strerror}.") from None
+
+
+def server_log(banner: str) -> logging.Logger:
+    """hypercorn's messages through the app's log handler (JSON in production), with
+    its "Running on" line, which comes once the socket listens, said as ``banner``."""
+    log = logging.getLogger("gatehouse.server")
+    log.addFilter(Banner(banner))
+    return log
+
+
+class Banner(logging.Filter):
+    """Says the banner in place of hypercorn's "Running on" record, once."""
+
+    def __init__(self, banner: str) -> None:
+        super().__init__()
+        self.banner: str | None = banner
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.getMessage().startswith("Running on"):
+            return True
+        if self.banner is not None:
+            click.echo(self.banner)
+            self.banner = None
+        return False
 
 
 async def freeze_startup_objects(app: Quart) -> None:
@@ -174,6 +191,8 @@ def build_assets(target: Path | None) -> None:
         built = assets.build(folder)
     except assets.AssetsError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"Cannot write into {folder}: {error.strerror}.") from None
     click.echo(f"Built {len(built)} static files into {folder}.")
 
 
@@ -200,153 +219,44 @@ def db() -> None:
     """Database migrations."""
 
 
-@db.command()
+# A REVISION may be a step back such as -2, which is not an option.
+REVISION_ARGUMENT = {"ignore_unknown_options": True}
+
+
+@db.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
-    """Upgrade the database to REVISION (default: the newest)."""
+    """Upgrade the database to REVISION (default: head, the newest)."""
     url = settings_or_exit().effective_database_url
-    migrations.ensure_sqlite_folder(url)
-    migrations.upgrade(url, revision)
+    with database_used(url):
+        migrations.ensure_sqlite_folder(url)
+        before = migrations.current_revision(url)
+        migrations.upgrade(url, revision)
+        click.echo(moved("Upgraded", before, url))
 
 
-@db.command()
+@db.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision", default="-1")
 def downgrade(revision: str) -> None:
-    """Downgrade the database to REVISION (default: one step back)."""
-    migrations.downgrade(settings_or_exit().effective_database_url, revision)
+    """Downgrade the database to REVISION (default: -1, one step back; base: no tables)."""
+    url = settings_or_exit().effective_database_url
+    with database_used(url):
+        before = migrations.current_revision(url)
+        migrations.downgrade(url, revision)
+        click.echo(moved("Downgraded", before, url))
 
 
-@main.group()
-def users() -> None:
-    """Accounts."""
+def moved(verb: str, before: str | None, url: str) -> str:
+    """Where a migration command left the database, in one line."""
+    newest = migrations.revisions(url)[-1]
 
+    def named(revision: str | None) -> str:
+        return f"{revision} (the newest)" if revision == newest else revision or "base"
 
-@users.command("create")
-@click.argument("username")
-@click.argument("email")
-@click.option("--admin", is_flag=True, help="Grant the admin role.")
-def create_user(username: str, email: str, admin: bool) -> None:
-    """Create an active account; the password is asked for twice, never passed."""
-    password: str = click.prompt(
-        "Password", hide_input=True, confirmation_prompt="Repeat the password"
-    )
-    roles = frozenset({ADMIN} if admin else set())
-    cmd = _parsed(CreateUser, username=username, email=email, password=password, roles=roles)
-    user = run_with_services(settings_or_exit(), lambda s: s.create_user(cmd, SYSTEM))
-    held = ", ".join(user.roles) or "no roles"
-    click.echo(f"Created {user.username} <{user.email}> ({held}).")
-
-
-@users.command("list")
-@click.option("--search", default="", help="Only usernames or e-mails starting with this.")
-def list_users(search: str) -> None:
-    """List accounts, active or not, by username."""
-
-    async def every_page(services: Services) -> list[UserDetail]:
-        found: list[UserDetail] = []
-        after: str | None = None
-        while True:
-            page = await services.search_users(
-                SearchUsers(query=search, after=after, limit=100), SYSTEM
-            )
-            found.extend(page.items)
-            if page.after is None:
-                return found
-            after = page.after
-
-    listed = run_with_services(settings_or_exit(), every_page)
-    for user in listed:
-        state = "active" if user.active else "inactive"
-        roles = ",".join(user.roles) or "-"
-        click.echo(f"{user.username:<25} {user.email:<40} {state:<8} {roles}")
-    if not listed:
-        click.echo("No users.")
-
-
-@users.command("activate")
-@click.argument("login")
-def activate(login: str) -> None:
-    """Let LOGIN (a username or e-mail) sign in again."""
-    user = run_with_services(settings_or_exit(), lambda s: _activate(s, login))
-    click.echo(f"Activated {user.username}.")
-
-
-@users.command("deactivate")
-@click.argument("login")
-def deactivate(login: str) -> None:
-    """Stop LOGIN (a username or e-mail) from signing in and end its sessions."""
-    user = run_with_services(settings_or_exit(), lambda s: _deactivate(s, login))
-    click.echo(f"Deactivated {user.username}; their sessions have ended.")
-
-
-async def _activate(services: Services, login: str) -> UserDetail:
-    user = await services.find_user(login, SYSTEM)
-    return await services.activate_user(user.id, SYSTEM)
-
-
-async def _deactivate(services: Services, login: str) -> UserDetail:
-    user = await services.find_user(login, SYSTEM)
-    return await services.deactivate_user(user.id, SYSTEM)
-
-
-@main.group()
-def roles() -> None:
-    """Roles and who holds them."""
-
-
-@roles.command("list")
-def list_roles() -> None:
-    """Every role with its number of members."""
-    found = run_with_services(settings_or_exit(), lambda s: s.list_roles(SYSTEM))
-    for role in found:
-        click.echo(f"{role.name:<25} {role.members:>6}  {role.description}")
-
-
-@roles.command("create")
-@click.argument("name")
-@click.option("--description", default="", help="What the role is for.")
-def create_role(name: str, description: str) -> None:
-    """Create the role NAME."""
-    cmd = _parsed(DefineRole, name=name, description=description)
-    role = run_with_services(settings_or_exit(), lambda s: s.create_role(cmd, SYSTEM))
-    click.echo(f"Created role {role.name}.")
-
-
-@roles.command("grant")
-@click.argument("login")
-@click.argument("role")
-def grant(login: str, role: str) -> None:
-    """Give ROLE to LOGIN (a username or e-mail)."""
-
-    async def use(services: Services) -> UserDetail:
-        user = await services.find_user(login, SYSTEM)
-        return await services.grant_role(_parsed(RoleChange, user_id=user.id, role=role), SYSTEM)
-
-    user = run_with_services(settings_or_exit(), use)
-    click.echo(f"{user.username} now holds: {', '.join(user.roles)}.")
-
-
-@roles.command("revoke")
-@click.argument("login")
-@click.argument("role")
-def revoke(login: str, role: str) -> None:
-    """Take ROLE from LOGIN (a username or e-mail)."""
-
-    async def use(services: Services) -> UserDetail:
-        user = await services.find_user(login, SYSTEM)
-        return await services.revoke_role(_parsed(RoleChange, user_id=user.id, role=role), SYSTEM)
-
-    user = run_with_services(settings_or_exit(), use)
-    click.echo(f"{user.username} now holds: {', '.join(user.roles) or 'no roles'}.")
-
-
-def _parsed(model: type[M], **values: object) -> M:
-    """The command, or a one-line error naming the first value that does not fit."""
-    try:
-        return model.model_validate(values)
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise click.ClickException(f"{first['loc'][0]}: {first['msg']}") from None
+    after = migrations.current_revision(url)
+    if after == before:
+        return f"The database stays at {named(after)}."
+    return f"{verb} the database from {named(before)} to {named(after)}."
 
 
 @main.command()

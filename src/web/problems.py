@@ -61,9 +61,9 @@ def problem(
         detail=detail,
         errors=field_errors,
     )
-    response = Response(
-        body.model_dump_json(exclude_none=True), status=status, content_type=MEDIA_TYPE
-    )
+    # A final newline, as every other JSON answer has: curl's output ends its line.
+    text = body.model_dump_json(exclude_none=True) + "\n"
+    response = Response(text, status=status, content_type=MEDIA_TYPE)
     response.headers.update(headers or {})
     return response
 

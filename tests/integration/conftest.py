@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from redis import asyncio as aioredis
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.event_bus import EventBus
 from domain import events
+from infrastructure.db import migrations
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.redis_guard import make_redis
 
@@ -55,3 +57,15 @@ async def redis_client() -> AsyncIterator[aioredis.Redis]:
         pytest.skip(message)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment of a ``gatehouse`` command on a migrated SQLite file of its own."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    env = {"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path), "GATEHOUSE_ENV": "test"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    migrations.upgrade(url)
+    return env

@@ -196,7 +196,7 @@ def start_workers(tmp_path: Path, env: dict[str, str], port: int) -> subprocess.
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
         log = tmp_path / "serve.log"
-        wait_for(lambda: log.read_text().count("[INFO] Running on") == 2, "two workers")
+        wait_for(lambda: log.read_text().count(" is serving.") == 2, "two workers")
     except BaseException:
         server.kill()
         raise

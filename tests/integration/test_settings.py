@@ -55,11 +55,10 @@ def test_the_effective_settings_mask_every_secret() -> None:
     text = "\n".join(f"{k} {v}" for k, v in shown.items())
     for secret in (SECRET, "hunter2hunter2", "redispass", "smtp-secret-words"):
         assert secret not in text
-    assert (
-        shown["DATABASE_URL"]
-        == "postgresql+asyncpg://gatehouse:********@db.internal:5432/gatehouse"
-    )
+    assert shown["DATABASE_URL"] == "postgresql+asyncpg://gatehouse:***@db.internal:5432/gatehouse"
+    assert shown["REDIS_URL"] == "redis://:***@cache:6379/0"
     assert shown["SECRET_KEY"] == "********"
+    assert shown["SMTP_PASSWORD"] == "********"
     assert shown["DB_POOL_SIZE"] == "10"
 
 
@@ -69,8 +68,46 @@ def test_gatehouse_config_prints_the_settings(monkeypatch: pytest.MonkeyPatch) -
     result = CliRunner().invoke(main, ["config"])
     assert result.exit_code == 0
     assert SECRET not in result.output
-    assert "SESSION_IDLE_TIMEOUT" in result.output
-    assert "0:30:00" in result.output
+    rows = [line.split(None, 1) for line in result.output.splitlines()]
+    assert ["SESSION_IDLE_TIMEOUT", "PT30M"] in rows
+    assert len(rows) == len({name for name, _ in rows})  # one row a setting
+
+
+def test_the_defaults_are_shown_as_they_are_in_force(tmp_path: Path) -> None:
+    """The database in use (not an empty row), where the generated key is kept, and
+    each value as it would be written in the environment."""
+    settings = load_settings(GATEHOUSE_ENV="development", INSTANCE_PATH=tmp_path)
+    shown = dict(describe(settings))
+
+    assert shown["DATABASE_URL"] == f"sqlite+aiosqlite:///{tmp_path.resolve()}/gatehouse.db"
+    assert shown["SECRET_KEY"] == f"generated ({tmp_path / 'secret_key'})"
+    assert shown["LOG_FORMAT"] == "text"
+    assert shown["REDIS_URL"] == "(unset)"
+    assert (shown["SESSION_IDLE_TIMEOUT"], shown["SESSION_LIFETIME"]) == ("P7D", "P30D")
+    assert (shown["SIGNIN_FAILURE_WINDOW"], shown["PASSWORD_RESET_MAX_AGE"]) == ("PT15M", "PT1H")
+    assert (shown["CACHE_TTL"], shown["DB_POOL_TIMEOUT"], shown["MAX_BODY_BYTES"]) == (
+        "300",
+        "5",
+        "1048576",
+    )
+    assert shown["ALLOW_SQLITE_IN_PRODUCTION"] == "false"
+    assert not [name for name in shown if "effective" in name.lower()]
+
+
+def test_values_that_were_set_are_shown_in_the_form_they_were_set_in() -> None:
+    settings = load_settings(
+        GATEHOUSE_ENV="test",
+        SIGNIN_FAILURE_WINDOW="PT90M",
+        SESSION_LIFETIME="P30DT12H",
+        CACHE_TTL="2.5",
+        DB_STATEMENT_TIMEOUT="45",
+        LOG_FORMAT="json",
+    )
+    shown = dict(describe(settings))
+
+    assert (shown["SIGNIN_FAILURE_WINDOW"], shown["SESSION_LIFETIME"]) == ("PT1H30M", "P30DT12H")
+    assert (shown["CACHE_TTL"], shown["DB_STATEMENT_TIMEOUT"]) == ("2.5", "45")
+    assert shown["LOG_FORMAT"] == "json"
 
 
 @pytest.mark.parametrize(

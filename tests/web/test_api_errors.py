@@ -362,3 +362,14 @@ async def test_problem_bodies_are_exactly_the_documented_fields(client: QuartCli
     assert all(set(item) == {"field", "message"} for item in problem["errors"])
     assert field_names(problem) == {"email", "password"}
     assert json.loads(await response.get_data(as_text=True)) == problem
+
+
+async def test_problem_bodies_end_their_line_like_every_other_json_answer(
+    client: QuartClient,
+) -> None:
+    """So a terminal's prompt does not follow ``curl``'s output on the same line."""
+    problem = await client.get(f"{API}/users/me")
+    success = await client.get("/healthz")
+    assert (problem.status_code, success.status_code) == (401, 200)
+    assert (await problem.get_data()).endswith(b"}\n")
+    assert (await success.get_data()).endswith(b"}\n")

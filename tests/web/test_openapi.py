@@ -224,9 +224,178 @@ async def test_docs_lists_every_path_from_local_files_only(
     assert response.mimetype == "text/html"
     html = await response.get_data(as_text=True)
     for method, path, _ in operations(document):
-        assert f"<code>{path}</code>" in html, path
-        assert f">{method.upper()}</span> <code>{path}</code>" in html, (method, path)
+        shown = path.replace("/", "/<wbr>")  # a long path may break after any slash
+        assert f"<code>{shown}</code>" in html, path
+        assert f">{method.upper()}</span> <code>{shown}</code></h2>" in html, (method, path)
     links = _LINK.findall(html)
     assert links
     assert [link for link in links if elsewhere(link)] == []
     assert "http" not in "".join(re.findall(r"(?i)<script\b[^>]*>", html))
+
+
+# Every operation documented for a person: summary, description, fields, responses
+
+
+def operation_gaps(document: Document) -> list[tuple[str, str, str]]:
+    """(method, path, what is missing) for every operation not fully described: a
+    one-line summary that is a sentence, and a description that starts one (not the
+    rest of a summary cut in half)."""
+    gaps = []
+    for method, path, operation in operations(document):
+        summary = operation.get("summary", "")
+        description = operation.get("description", "")
+        if not summary or "\n" in summary or not summary.endswith(".") or len(summary) > 70:
+            gaps.append((method, path, "summary"))
+        if not description or not (description[0].isupper() or description[0] in "`*"):
+            gaps.append((method, path, "description"))
+    return gaps
+
+
+def kinds(schema: Document) -> set[str]:
+    """The JSON types a property may take (``anyOf`` included), or its model's name."""
+    if "$ref" in schema:
+        return {schema["$ref"]}
+    found = {schema["type"]} if "type" in schema else set()
+    for each in schema.get("anyOf", []):
+        found |= kinds(each)
+    return found
+
+
+def body_gaps(document: Document) -> list[tuple[str, str, str]]:
+    """(method, path, field) for every request-body property without a description, a
+    type or an example, and every text without a length limit."""
+    gaps = []
+    for method, path, operation in operations(document):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is None:
+            continue
+        schema = resolve(document, body["schema"])
+        for name, prop in schema.get("properties", {}).items():
+            texts = [prop, *prop.get("anyOf", [])]
+            unbounded = "string" in kinds(prop) and not any("maxLength" in t for t in texts)
+            if (
+                not prop.get("description")
+                or not kinds(prop)
+                or not prop.get("examples")
+                or unbounded
+            ):
+                gaps.append((method, path, name))
+    return gaps
+
+
+async def test_every_operation_has_a_summary_and_a_whole_description(document: Document) -> None:
+    assert operation_gaps(document) == []
+
+
+async def test_every_request_body_field_has_a_description_a_type_limits_and_an_example(
+    document: Document,
+) -> None:
+    assert body_gaps(document) == []
+
+
+async def test_every_parameter_is_described(document: Document) -> None:
+    described = [
+        (parameter["in"], bool(parameter.get("description")))
+        for _, _, operation in operations(document)
+        for parameter in operation.get("parameters", [])
+    ]
+    assert {where for where, _ in described} == {"path", "query"}
+    assert [each for each in described if not each[1]] == []
+
+
+def test_the_checks_find_what_is_planted() -> None:
+    """An operation cut in half and a bare body field are caught."""
+    planted: Document = {
+        "paths": {
+            "/x": {
+                "post": {
+                    "summary": "Sign in: the token is the key of a new session; revoke it by",
+                    "description": "signing out.",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "bare": {"type": "string", "maxLength": 3},
+                                        "unbounded": {
+                                            "type": "string",
+                                            "description": "d",
+                                            "examples": ["e"],
+                                        },
+                                        "fine": {
+                                            "anyOf": [{"type": "string", "maxLength": 3}],
+                                            "description": "d",
+                                            "examples": ["e"],
+                                        },
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    "responses": {},
+                }
+            }
+        }
+    }
+    assert operation_gaps(planted) == [("post", "/x", "summary"), ("post", "/x", "description")]
+    assert body_gaps(planted) == [("post", "/x", "bare"), ("post", "/x", "unbounded")]
+
+
+def operation_section(html: str, operation_id: str) -> str:
+    """The part of /docs about one operation."""
+    return html.split(f'id="{operation_id}"', 1)[1].split("</section>", 1)[0]
+
+
+async def test_responses_are_listed_in_numeric_order(app: Quart, client: QuartClient) -> None:
+    schema = app.extensions["QUART_SCHEMA"].openapi_provider.schema()
+    for method, path, operation in operations(schema):
+        listed = [int(status) for status in operation["responses"]]
+        assert listed == sorted(listed), (method, path)
+    html = await (await client.get("/docs")).get_data(as_text=True)
+    section = operation_section(html, "post_register")
+    shown = [int(code) for code in re.findall(r"<dt><code>(\d{3})</code></dt>", section)]
+    assert shown == [201, 400, 409, 413, 415, 422, 429]
+
+
+async def test_every_problem_response_says_what_it_means(document: Document) -> None:
+    for method, path, operation in operations(document):
+        for status, response in operation["responses"].items():
+            assert response["description"], (method, path, status)
+    sign_in = document["paths"][f"{API}/sessions"]["post"]["responses"]
+    assert "Retry-After" in sign_in["429"]["description"]
+
+
+async def test_administrator_operations_say_so_and_document_the_403(document: Document) -> None:
+    for method, path, operation in operations(document):
+        admin = path.startswith(f"{API}/admin/")
+        assert ("Administrators only" in operation["description"]) == admin, (method, path)
+        if admin:
+            assert "403" in operation["responses"], (method, path)
+    assert len([path for path in document["paths"] if path.startswith(f"{API}/admin/")]) >= 6
+
+
+async def test_docs_renders_the_markdown_fields_and_responses(client: QuartClient) -> None:
+    html = await (await client.get("/docs")).get_data(as_text=True)
+    assert "`" not in html  # every code span rendered
+    assert "**" not in html
+    assert "<strong>Administrators only:</strong>" in html
+    sign_in = operation_section(html, "post_sign_in")
+    assert '<p class="summary">Sign in and get a bearer token.</p>' in sign_in
+    assert "<p><code>login</code> is the username or the e-mail address." in sign_in
+    login = sign_in.split("<dt><code>login</code>")[1].split("</dd>")[0]
+    assert '<span class="type">string</span>' in login
+    assert '<span class="required">required</span>' in login
+    assert "1 to 254 characters." in login
+    assert "Example: <code>&#34;ada&#34;</code>" in login
+    members = operation_section(html, "get_members")
+    assert "<dt><code>limit</code>" in members
+    assert "integer, in the query" in members
+    assert "1 to 100; default: 20." in members
+
+
+async def test_every_page_links_the_api_reference_in_its_footer(client: QuartClient) -> None:
+    for path in ("/", "/about/", "/register/", "/docs"):
+        html = await (await client.get(path)).get_data(as_text=True)
+        footer = html.split('<footer class="footer">')[1]
+        assert 'href="/docs"' in footer, path

@@ -1,8 +1,10 @@
-"""Driver errors turned into domain errors, so nothing below the application leaks up."""
+"""Driver errors turned into domain errors, so nothing below the application leaks up,
+and into words for the operator when the database cannot be used at all."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import exc
@@ -63,3 +65,50 @@ async def translated() -> AsyncIterator[None]:
         if mapped is None:
             raise
         raise mapped from error
+
+
+# SQLSTATE of a missing table on PostgreSQL; SQLite says "no such table" in words.
+_UNDEFINED_TABLE = "42P01"
+NOT_MIGRATED = "it has no tables yet (run `gatehouse db upgrade` first)"
+
+
+def database_problem(error: BaseException) -> str | None:
+    """Why the database could not be used, in a few words an operator can act on
+    ("nothing answers there (connection refused)", 'database "shop" does not exist'),
+    or None when ``error`` did not come from the database. Looks through the domain
+    error a driver error became (``ServiceUnavailable``) to the driver error itself."""
+    for cause in _causes(error):
+        if isinstance(cause, exc.DBAPIError):
+            return _driver_problem(cause)
+        if isinstance(cause, OSError | TimeoutError):
+            return _network_problem(cause)
+    return None
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and what it was raised from, deepest last (only explicit causes: an
+    error met while handling another is not explained by it)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        yield seen
+        seen = seen.__cause__
+
+
+def _driver_problem(error: exc.DBAPIError) -> str:
+    words = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+    if _sqlstate(error) == _UNDEFINED_TABLE or words.startswith("no such table"):
+        return NOT_MIGRATED
+    for cause in _causes(error):
+        if isinstance(cause, OSError | TimeoutError):
+            return _network_problem(cause)
+    return words or type(error.orig).__name__
+
+
+def _network_problem(error: OSError | TimeoutError) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "nothing answers there (connection refused)"
+    if isinstance(error, socket.gaierror):
+        return "its host name is unknown"
+    if isinstance(error, TimeoutError):
+        return "it did not answer in time"
+    return error.strerror or str(error) or type(error).__name__

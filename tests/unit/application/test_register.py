@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from application import accounts
-from application.commands import Actor, CreateUser, RegisterUser
+from application.commands import Actor, CreateUser, NewAccount, RegisterUser
 from application.results import UserDetail
 from application.services import Services
 from domain import errors, events
@@ -231,3 +231,49 @@ async def test_only_an_administrator_or_the_system_may_create_accounts(
     )
     granted = [e for e in state.audit if e.event_type == "UserRegistered" and e.user_id == made.id]
     assert granted[0].actor_id == root.id
+
+
+# Checking a username and address before the password is asked for
+
+
+async def test_check_new_account_passes_a_free_valid_name_and_writes_nothing(
+    services: Services, state: FakeState, bus: RecordingBus, sign_up: SignUp
+) -> None:
+    await sign_up("alice")
+    await services.check_new_account(NewAccount(username="bob", email="bob@example.com"))
+    assert nothing_written(state, bus, users=1)
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "raised"),
+    [
+        ("ALICE", "new@example.com", errors.UsernameTaken),
+        ("newcomer", "Alice@EXAMPLE.com", errors.EmailTaken),
+        ("a b", "new@example.com", errors.InvalidUsername),
+        ("newcomer", "not an address", errors.InvalidEmail),
+    ],
+)
+async def test_check_new_account_refuses_what_registering_would(
+    services: Services, sign_up: SignUp, username: str, email: str, raised: type[Exception]
+) -> None:
+    await sign_up("alice")
+    with pytest.raises(raised):
+        await services.check_new_account(NewAccount(username=username, email=email))
+
+
+async def test_check_new_account_names_a_bad_username_and_address_together(
+    services: Services,
+) -> None:
+    with pytest.raises(errors.InvalidFields) as refused:
+        await services.check_new_account(NewAccount(username="a b", email="nowhere"))
+    assert [problem.field for problem in refused.value.problems] == ["username", "email"]
+
+
+async def test_only_the_system_and_administrators_may_check_a_new_account(
+    services: Services, sign_up: SignUp
+) -> None:
+    member = await sign_up("alice")
+    with pytest.raises(errors.PermissionDenied):
+        await services.check_new_account(
+            NewAccount(username="bob", email="bob@example.com"), acting(member)
+        )

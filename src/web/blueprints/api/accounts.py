@@ -52,7 +52,11 @@ def me() -> UserDetail:
 @blueprint.get("/csrf-token")
 @validate_response(CsrfToken)
 async def csrf_token() -> CsrfToken:
-    """The token browser JavaScript sends in X-CSRFToken with cookie-authenticated changes."""
+    """Get the CSRF token for cookie-authenticated changes.
+
+    JavaScript in a browser that signed in with `"cookie": true` sends this token in an
+    `X-CSRFToken` header with every `POST`, `PUT`, `PATCH` and `DELETE`. Calls with a
+    bearer token need none."""
     return CsrfToken(csrf_token=csrf.csrf_token())
 
 
@@ -62,7 +66,15 @@ async def csrf_token() -> CsrfToken:
 @validate_response(UserDetail, 201)
 @problems(400, 409, 413, 415, 422, 429)
 async def register(data: RegisterUser) -> tuple[UserDetail, int, dict[str, str]]:
-    """Register an account."""
+    """Register an account.
+
+    Creates an active account with no roles; the answer's `Location` is the new
+    member's URL. The username and the e-mail address are each unique in any letter
+    case (a 409 otherwise); the fields below say what each must be, and a 422 names
+    every field that breaks a rule at once.
+
+    Limited per client address: attempts per minute (`REGISTER_ATTEMPT_LIMIT`) and
+    accounts created per hour (`REGISTER_IP_LIMIT`)."""
     async with reserved("register"):  # counts only the accounts made
         user = await services().register(data)
     return user, 201, {"Location": url_for("api.member", user_id=user.id)}
@@ -73,7 +85,10 @@ async def register(data: RegisterUser) -> tuple[UserDetail, int, dict[str, str]]
 @security_scheme(SIGNED_IN)
 @problems(401, 404)
 async def member(user_id: UUID) -> MemberSummary:
-    """An active member as the members list shows them."""
+    """Get an active member.
+
+    The member as the members list shows them: id, username, full name and since
+    when. An inactive account is a 404, like an unknown one."""
     me()
     found = await services().get_user(user_id)
     if found is None or not found.active:
@@ -92,7 +107,11 @@ async def member(user_id: UUID) -> MemberSummary:
 @security_scheme(SIGNED_IN)
 @problems(400, 401, 422)
 async def members(query_args: PageQuery) -> Members:
-    """Active members, oldest first; follow `next` for the following page."""
+    """List the active members.
+
+    Oldest first, `limit` to a page (1 to 100, 20 unless asked). Follow `next`, the
+    path of the following page, until it is `null`; `total` counts every active
+    member."""
     me()
     page_number = _page(query_args.cursor)
     page = await services().list_members(ListMembers(page=page_number, per_page=query_args.limit))
@@ -115,8 +134,17 @@ def _page(cursor: str | None) -> int:
 @validate_response(Token, 201)
 @problems(400, 413, 415, 422, 429)
 async def sign_in(data: SignInBody) -> tuple[Token, int]:
-    """Sign in: the token is the key of a new server-side session; revoke it by signing
-    out. With `cookie`, the session cookie is set too."""
+    """Sign in and get a bearer token.
+
+    `login` is the username or the e-mail address. The answer's `token` is the key of
+    a new server-side session: send it as `Authorization: Bearer TOKEN`. The session
+    ends when unused for `SESSION_IDLE_TIMEOUT` or at the latest `SESSION_LIFETIME`
+    after signing in (see `expires_at`), and at once on signing out
+    (`DELETE /api/v1/sessions/current`), a password change or a deactivation. With
+    `cookie`, the session cookie is set as well, for JavaScript in a browser.
+
+    A wrong password, an unknown login and an inactive account get the same 400.
+    Too many failures for one account, or sign-ins from one address, are a 429."""
     cmd = SignIn(
         login=data.login,
         password=data.password,
@@ -141,7 +169,10 @@ async def sign_in(data: SignInBody) -> tuple[Token, int]:
 @security_scheme(SIGNED_IN)
 @problems(400, 401)
 async def sign_out() -> ResponseReturnValue:
-    """End the session this request authenticated with; its token stops working."""
+    """Sign out.
+
+    Ends the session this request authenticated with: its bearer token, or the
+    cookie, stops working at once."""
     me()
     key = auth.bearer_token()
     if key is not None:
@@ -156,8 +187,13 @@ async def sign_out() -> ResponseReturnValue:
 @security_scheme(SIGNED_IN)
 @problems(401)
 async def sessions() -> Sessions:
-    """Your live sessions: the current one first and marked, then the others by last use,
-    most recent first. `api_token` tells the tokens signed in here from browser sessions."""
+    """List your sessions.
+
+    Every live session of your account, browsers and API tokens alike: when it
+    started, was last used and expires, from which address and client. `current`
+    marks the one this request used, which comes first; the others follow by last
+    use, most recent first. `api_token` tells the tokens signed in here from browser
+    sessions."""
     return Sessions(items=await services().list_sessions(me().id, auth.session_id()))
 
 
@@ -166,7 +202,10 @@ async def sessions() -> Sessions:
 @security_scheme(SIGNED_IN)
 @problems(400, 401, 404)
 async def revoke_session(session_id: UUID) -> ResponseReturnValue:
-    """End one of your sessions (its token or cookie stops working at once)."""
+    """End one of your sessions.
+
+    Its token or cookie stops working at once. An id that is not one of your live
+    sessions is a 404."""
     await services().revoke_session(me().id, session_id, client())
     return "", 204
 
@@ -176,6 +215,10 @@ async def revoke_session(session_id: UUID) -> ResponseReturnValue:
 @security_scheme(SIGNED_IN)
 @problems(401)
 async def profile() -> UserDetail:
+    """Get your account.
+
+    The signed-in account: names, e-mail address, roles, whether it is active, and
+    when it was created and last signed in."""
     return me()
 
 
@@ -185,7 +228,11 @@ async def profile() -> UserDetail:
 @security_scheme(SIGNED_IN)
 @problems(400, 401, 409, 415, 422, 429)
 async def update_profile(data: ProfilePatch) -> UserDetail:
-    """Change names or e-mail; a new e-mail needs `current_password`."""
+    """Change your names or e-mail address.
+
+    Send only the fields to change. A new e-mail address needs `current_password`
+    (the address is how an account is recovered); an address another account uses is
+    a 409."""
     user = me()
     cmd = UpdateProfile(
         user_id=user.id,
@@ -204,7 +251,10 @@ async def update_profile(data: ProfilePatch) -> UserDetail:
 @security_scheme(SIGNED_IN)
 @problems(400, 401, 415, 422, 429)
 async def change_password(data: PasswordChangeBody) -> PasswordChanged:
-    """Change your password; every other session ends."""
+    """Change your password.
+
+    Needs the current password; the new one follows the same policy as when
+    registering. Every other session of the account ends; the answer says how many."""
     cmd = ChangePassword(
         user_id=me().id,
         session_id=auth.session_id(),
@@ -221,7 +271,11 @@ async def change_password(data: PasswordChangeBody) -> PasswordChanged:
 @validate_response(Accepted, 202)
 @problems(400, 415, 422, 429)
 async def request_reset(data: ResetRequestBody) -> tuple[Accepted, int]:
-    """Ask for a reset link by e-mail; the answer is the same for every address."""
+    """Ask for a password reset link.
+
+    If an account uses the address, a link to set a new password is mailed to it.
+    The answer is the same 202 whether or not one does, so nobody learns which
+    addresses have accounts. Limited per address and per client address."""
     await services().request_password_reset(RequestPasswordReset(email=data.email, client=client()))
     detail = "If an account uses that address, a reset link is on its way."
     return Accepted(detail=detail), 202
@@ -232,7 +286,11 @@ async def request_reset(data: ResetRequestBody) -> tuple[Accepted, int]:
 @no_content
 @problems(400, 415, 422)
 async def reset(token: str, data: NewPasswordBody) -> ResponseReturnValue:
-    """Set a new password with the token from the mail; every session ends."""
+    """Set a new password with a reset link's token.
+
+    `token` is the last part of the link in the mail. It works once, expires after
+    `PASSWORD_RESET_MAX_AGE` (an hour unless set) and dies when the password changes
+    any other way. Every session of the account ends."""
     cmd = ResetPassword(token=token[:TOKEN_MAX], new_password=data.new_password, client=client())
     await services().reset_password(cmd)
     return "", 204

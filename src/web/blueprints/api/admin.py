@@ -11,7 +11,7 @@ from application.commands import AuditQuery, DefineRole, RoleChange, SearchUsers
 from application.results import RoleSummary, UserDetail
 from web.auth import actor
 from web.blueprints.api.accounts import SIGNED_IN, me
-from web.blueprints.api.base import blueprint, problems
+from web.blueprints.api.base import administrators_only, blueprint, problems
 from web.blueprints.api.schemas import AuditEvents, AuditSearch, Users, UserSearch
 from web.runtime import services
 
@@ -22,9 +22,14 @@ PREFIX = "/admin"
 @validate_querystring(UserSearch)
 @validate_response(Users)
 @security_scheme(SIGNED_IN)
-@problems(401, 403, 422)
+@problems(401, 422)
+@administrators_only
 async def users(query_args: UserSearch) -> Users:
-    """Users whose username or e-mail starts with `q`, by username; follow `next`."""
+    """Search users.
+
+    Accounts whose username or e-mail address starts with `q` (in any letter case),
+    active or not, by username, `limit` to a page. Follow `next` for the following
+    page."""
     me()
     query = SearchUsers(query=query_args.q, after=query_args.after, limit=query_args.limit)
     page = await services().search_users(query, actor())
@@ -42,8 +47,12 @@ async def users(query_args: UserSearch) -> Users:
 @blueprint.get(f"{PREFIX}/users/<uuid:user_id>")
 @validate_response(UserDetail)
 @security_scheme(SIGNED_IN)
-@problems(401, 403, 404)
+@problems(401, 404)
+@administrators_only
 async def user(user_id: UUID) -> UserDetail:
+    """Get a user.
+
+    Any account, active or not, with its roles."""
     me()
     return await services().admin_get_user(user_id, actor())
 
@@ -51,8 +60,12 @@ async def user(user_id: UUID) -> UserDetail:
 @blueprint.post(f"{PREFIX}/users/<uuid:user_id>/activate")
 @validate_response(UserDetail)
 @security_scheme(SIGNED_IN)
-@problems(400, 401, 403, 404)
+@problems(400, 401, 404)
+@administrators_only
 async def activate(user_id: UUID) -> UserDetail:
+    """Activate a user.
+
+    The account can sign in again. Activating an active account changes nothing."""
     me()
     return await services().activate_user(user_id, actor())
 
@@ -60,9 +73,13 @@ async def activate(user_id: UUID) -> UserDetail:
 @blueprint.post(f"{PREFIX}/users/<uuid:user_id>/deactivate")
 @validate_response(UserDetail)
 @security_scheme(SIGNED_IN)
-@problems(400, 401, 403, 404, 409)
+@problems(400, 401, 404, 409)
+@administrators_only
 async def deactivate(user_id: UUID) -> UserDetail:
-    """Deactivate the account and end all its sessions."""
+    """Deactivate a user.
+
+    The account can no longer sign in, and all its sessions end at once. Nobody can
+    deactivate their own account or the last active administrator (409)."""
     me()
     return await services().deactivate_user(user_id, actor())
 
@@ -70,8 +87,13 @@ async def deactivate(user_id: UUID) -> UserDetail:
 @blueprint.put(f"{PREFIX}/users/<uuid:user_id>/roles/<role>")
 @validate_response(UserDetail)
 @security_scheme(SIGNED_IN)
-@problems(400, 401, 403, 404, 409, 422)
+@problems(400, 401, 404, 409, 422)
+@administrators_only
 async def grant(user_id: UUID, role: str) -> UserDetail:
+    """Grant a role.
+
+    Gives `role` to the user. An unknown role is a 404; one the user already holds is
+    a 409."""
     me()
     return await services().grant_role(RoleChange(user_id=user_id, role=role[:25]), actor())
 
@@ -79,8 +101,13 @@ async def grant(user_id: UUID, role: str) -> UserDetail:
 @blueprint.delete(f"{PREFIX}/users/<uuid:user_id>/roles/<role>")
 @validate_response(UserDetail)
 @security_scheme(SIGNED_IN)
-@problems(400, 401, 403, 404, 409, 422)
+@problems(400, 401, 404, 409, 422)
+@administrators_only
 async def revoke(user_id: UUID, role: str) -> UserDetail:
+    """Revoke a role.
+
+    Takes `role` from the user. A role the user does not hold is a 409, and so is
+    taking `admin` from the last active administrator."""
     me()
     return await services().revoke_role(RoleChange(user_id=user_id, role=role[:25]), actor())
 
@@ -88,8 +115,12 @@ async def revoke(user_id: UUID, role: str) -> UserDetail:
 @blueprint.get(f"{PREFIX}/roles")
 @validate_response(list[RoleSummary])
 @security_scheme(SIGNED_IN)
-@problems(401, 403)
+@problems(401)
+@administrators_only
 async def roles() -> list[RoleSummary]:
+    """List the roles.
+
+    Every role with its description and how many accounts hold it."""
     me()
     return await services().list_roles(actor())
 
@@ -98,8 +129,13 @@ async def roles() -> list[RoleSummary]:
 @validate_request(DefineRole)
 @validate_response(RoleSummary, 201)
 @security_scheme(SIGNED_IN)
-@problems(400, 401, 403, 409, 415, 422)
+@problems(400, 401, 409, 415, 422)
+@administrators_only
 async def create_role(data: DefineRole) -> tuple[RoleSummary, int]:
+    """Create a role.
+
+    A new role that no account holds yet; a name already in use, in any letter case,
+    is a 409."""
     me()
     return await services().create_role(data, actor()), 201
 
@@ -108,9 +144,14 @@ async def create_role(data: DefineRole) -> tuple[RoleSummary, int]:
 @validate_querystring(AuditSearch)
 @validate_response(AuditEvents)
 @security_scheme(SIGNED_IN)
-@problems(401, 403, 422)
+@problems(401, 422)
+@administrators_only
 async def audit_events(query_args: AuditSearch) -> AuditEvents:
-    """The audit trail, newest first; filter by `user` and `type`; follow `next`."""
+    """Read the audit trail.
+
+    Security events and changes, newest first: what happened, to which account, done
+    by whom, when and from which address. Filter by `user` (an account's id) and
+    `type` (an event name such as `RoleGranted`); follow `next` for older entries."""
     me()
     query = AuditQuery(
         user_id=query_args.user,

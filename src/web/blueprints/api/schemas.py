@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from application.commands import Text
+from application.commands import PASSWORD_RULE, Text
 from application.results import AuditRecord, MemberSummary, SessionView, UserDetail
 from domain import password_policy
 
@@ -16,19 +17,38 @@ NEXT = (
     "The next page's path on this server (relative: the Host a request names never "
     "moves it elsewhere), or null on the last page."
 )
-PASSWORD = Field(
-    min_length=1, max_length=password_policy.MAX_LENGTH, json_schema_extra={"format": "password"}
-)
+
+
+def password_field(description: str) -> Any:
+    return Field(
+        min_length=1,
+        max_length=password_policy.MAX_LENGTH,
+        description=description,
+        examples=["analytical engine 1843"],
+        json_schema_extra={"format": "password"},
+    )
 
 
 class SignInBody(BaseModel):
     model_config = _BODY
 
-    login: Text = Field(min_length=1, max_length=254, examples=["alice"])
-    password: Text = PASSWORD
-    remember: bool = False
+    login: Text = Field(
+        min_length=1,
+        max_length=254,
+        description="The username or the e-mail address, in any letter case.",
+        examples=["ada"],
+    )
+    password: Text = password_field("The account's password.")
+    remember: bool = Field(
+        default=False,
+        description='With `cookie`: a cookie that outlives the browser ("keep me signed '
+        'in"), up to `SESSION_LIFETIME`.',
+        examples=[True],
+    )
     cookie: bool = Field(
-        default=False, description="Also set the session cookie (for JavaScript in a browser)."
+        default=False,
+        description="Also set the session cookie, for JavaScript in a browser.",
+        examples=[False],
     )
 
 
@@ -45,23 +65,39 @@ class Token(BaseModel):
 class ProfilePatch(BaseModel):
     model_config = _BODY
 
-    first_name: Text | None = Field(default=None, max_length=30, examples=["Ada"])
-    last_name: Text | None = Field(default=None, max_length=30, examples=["Lovelace"])
+    first_name: Text | None = Field(
+        default=None,
+        max_length=30,
+        description="The first name; an empty string removes it. Left out: unchanged.",
+        examples=["Ada"],
+    )
+    last_name: Text | None = Field(
+        default=None,
+        max_length=30,
+        description="The last name; an empty string removes it. Left out: unchanged.",
+        examples=["Lovelace"],
+    )
     email: Text | None = Field(
-        default=None, min_length=1, max_length=254, examples=["ada@example.com"]
+        default=None,
+        min_length=1,
+        max_length=254,
+        description="A new e-mail address, unique in any letter case. Left out: unchanged.",
+        examples=["ada@example.org"],
     )
     current_password: Text | None = Field(
         default=None,
         max_length=password_policy.MAX_LENGTH,
-        description="Needed only to change the e-mail address.",
+        description="The account's password: needed only to change the e-mail address.",
+        examples=["analytical engine 1843"],
+        json_schema_extra={"format": "password"},
     )
 
 
 class PasswordChangeBody(BaseModel):
     model_config = _BODY
 
-    current_password: Text = PASSWORD
-    new_password: Text = PASSWORD
+    current_password: Text = password_field("The password the account has now.")
+    new_password: Text = password_field(f"The new password: {PASSWORD_RULE}")
 
 
 class PasswordChanged(BaseModel):
@@ -71,7 +107,12 @@ class PasswordChanged(BaseModel):
 class ResetRequestBody(BaseModel):
     model_config = _BODY
 
-    email: Text = Field(min_length=1, max_length=254, examples=["alice@example.com"])
+    email: Text = Field(
+        min_length=1,
+        max_length=254,
+        description="The account's e-mail address, in any letter case.",
+        examples=["ada@example.com"],
+    )
 
 
 class Accepted(BaseModel):
@@ -81,7 +122,7 @@ class Accepted(BaseModel):
 class NewPasswordBody(BaseModel):
     model_config = _BODY
 
-    new_password: Text = PASSWORD
+    new_password: Text = password_field(f"The new password: {PASSWORD_RULE}")
 
 
 class CsrfToken(BaseModel):
@@ -97,8 +138,10 @@ class Members(BaseModel):
 class PageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: Text | None = Field(default=None, max_length=20)
-    limit: int = Field(default=20, ge=1, le=100)
+    cursor: Text | None = Field(
+        default=None, max_length=20, description="Where the page starts: take it from `next`."
+    )
+    limit: int = Field(default=20, ge=1, le=100, description="Members on a page.")
 
 
 class Sessions(BaseModel):
@@ -108,9 +151,16 @@ class Sessions(BaseModel):
 class UserSearch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    q: Text = Field(default="", max_length=254)
-    after: Text | None = Field(default=None, max_length=254)
-    limit: int = Field(default=25, ge=1, le=100)
+    q: Text = Field(
+        default="",
+        max_length=254,
+        description="The start of a username or e-mail address; empty: every account.",
+        examples=["ad"],
+    )
+    after: Text | None = Field(
+        default=None, max_length=254, description="Where the page starts: take it from `next`."
+    )
+    limit: int = Field(default=25, ge=1, le=100, description="Accounts on a page.")
 
 
 class Users(BaseModel):
@@ -121,10 +171,17 @@ class Users(BaseModel):
 class AuditSearch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user: UUID | None = None
-    type: Text | None = Field(default=None, max_length=40)
-    before: Text | None = Field(default=None, max_length=80)
-    limit: int = Field(default=50, ge=1, le=200)
+    user: UUID | None = Field(default=None, description="Only entries about this account (its id).")
+    type: Text | None = Field(
+        default=None,
+        max_length=40,
+        description="Only entries of this event, such as `RoleGranted`.",
+        examples=["RoleGranted"],
+    )
+    before: Text | None = Field(
+        default=None, max_length=80, description="Where the page starts: take it from `next`."
+    )
+    limit: int = Field(default=50, ge=1, le=200, description="Entries on a page.")
 
 
 class AuditEvents(BaseModel):
