@@ -14,11 +14,13 @@ from quart.testing import QuartClient
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.commands import Actor
 from application.results import UserDetail
 from domain import audit
 from infrastructure.db.tables import audit_events
 from tests.web.admin_support import audit_rows, post
 from tests.web.conftest import Account, post_form
+from web.runtime import SERVICES
 
 TIME = re.compile(r'<time datetime="([^"]+)">([^<]+)</time>')
 NBSP = "\u00a0"  # the parts of a time stay together; a line may break after its comma
@@ -122,3 +124,11 @@ async def test_every_time_shown_carries_its_zone(
     for instant, shown in times:
         assert datetime.fromisoformat(instant).utcoffset() is not None
         assert SHOWN.fullmatch(html.unescape(shown)), shown
+
+
+async def test_a_change_made_from_the_command_line_says_so(
+    app: Quart, as_admin: QuartClient, account: Account
+) -> None:
+    await app.extensions[SERVICES].deactivate_user(account.user.id, Actor.system("cli"))
+    rows = audit_rows(await audit_page(as_admin, user=str(account.user.id)))
+    assert {"event": "Account deactivated", "by": "the command line"}.items() <= rows[0].items()
