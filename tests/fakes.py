@@ -25,7 +25,9 @@ from domain.ports import (
     MailMessage,
     MailTemplates,
     PasswordHasher,
+    RecoveryCodeHasher,
     ResetTokens,
+    SecretBox,
     Verification,
 )
 from domain.repositories import (
@@ -39,7 +41,12 @@ from domain.repositories import (
 )
 from domain.roles import ADMIN, Role
 from domain.sessions import Session, SessionPolicy
-from domain.two_factor import PendingTwoFactor, SignInChallenge, TwoFactor
+from domain.two_factor import (
+    PendingTwoFactor,
+    SignInChallenge,
+    TwoFactor,
+    normalise_recovery_code,
+)
 from domain.users import User
 from domain.values import PasswordHash, login_key
 
@@ -550,6 +557,28 @@ class RecordingBus(EventBus):
         await super().publish(batch)
 
 
+class FakeSecretBox(SecretBox):
+    """Sealed visibly (so a test can see nothing is stored in the clear), reversibly."""
+
+    PREFIX = "sealed:"
+
+    def encrypt(self, plain: str) -> str:
+        return self.PREFIX + plain[::-1]
+
+    def decrypt(self, token: str) -> str:
+        if not token.startswith(self.PREFIX):
+            raise ValueError("no configured key opens this secret")
+        return token.removeprefix(self.PREFIX)[::-1]
+
+    def rotate(self, token: str) -> str:
+        return self.encrypt(self.decrypt(token))
+
+
+class FakeRecoveryCodeHasher(RecoveryCodeHasher):
+    def hash(self, code: str) -> str:
+        return "rc-" + hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
+
+
 class FakeLoginDigest(LoginDigest):
     """Readable in test failures, and still never the login itself."""
 
@@ -571,6 +600,8 @@ def fake_services() -> tuple[Services, FakeState, RecordingBus]:
         tokens=FakeResetTokens(),
         reset_throttle=FakeLoginThrottle(limit=3, wait=3600),
         login_digest=FakeLoginDigest(),
+        secret_box=FakeSecretBox(),
+        recovery_codes=FakeRecoveryCodeHasher(),
         cache=ReadCache(FakeCache(clock), ttl=300),
     )
     services.cache.subscribe(bus)

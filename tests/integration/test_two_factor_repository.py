@@ -229,3 +229,16 @@ async def test_of_two_racing_uses_of_one_challenge_only_one_is_written(
         mine.use(now=NOW)
         with pytest.raises(errors.InvalidChallenge):
             await first.commit()
+
+
+async def test_two_setups_confirmed_at_once_leave_one_second_factor(new_uow: UowFactory) -> None:
+    user = await a_member(new_uow)
+    first, second = new_uow(), new_uow()
+    pending = PendingTwoFactor.begin(user.id, "s", now=NOW)
+    async with first:
+        first.two_factor.add(TwoFactor.enable(pending, step=1, code_hashes=HASHES, now=NOW))
+        async with second:
+            second.two_factor.add(TwoFactor.enable(pending, step=1, code_hashes=HASHES, now=NOW))
+            await second.commit()
+        with pytest.raises(errors.TwoFactorAlreadyEnabled):
+            await first.commit()
