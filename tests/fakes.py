@@ -36,6 +36,7 @@ from domain.repositories import (
     MemberPage,
     RoleRepository,
     SessionRepository,
+    StoredSecret,
     TwoFactorRepository,
     UserRepository,
 )
@@ -275,6 +276,7 @@ class FakeTwoFactorRepository(TwoFactorRepository):
         self.read: dict[UUID, TwoFactor] = {}
         self.pending_setups: dict[UUID, PendingTwoFactor | None] = {}
         self.read_used: dict[str, bool] = {}
+        self.replaced: list[tuple[StoredSecret, str]] = []
 
     def _add(self, two_factor: TwoFactor) -> None:
         self.pending.append(two_factor)
@@ -302,6 +304,14 @@ class FakeTwoFactorRepository(TwoFactorRepository):
 
     def add_challenge(self, challenge: SignInChallenge) -> None:
         self.new_challenges.append(challenge)
+
+    async def encrypted_secrets(self) -> list[StoredSecret]:
+        found = [StoredSecret(k, v.secret_encrypted) for k, v in self.state.two_factor.items()]
+        pending = self.state.pending_two_factor.items()
+        return found + [StoredSecret(k, v.secret_encrypted, pending=True) for k, v in pending]
+
+    async def replace_secret(self, stored: StoredSecret, secret_encrypted: str) -> None:
+        self.replaced.append((stored, secret_encrypted))
 
     async def _get_challenge(self, token_hash: str) -> SignInChallenge | None:
         found = self.state.challenges.get(token_hash)
@@ -337,6 +347,14 @@ class FakeTwoFactorRepository(TwoFactorRepository):
                 self.state.pending_two_factor.pop(user_id, None)
             else:
                 self.state.pending_two_factor[user_id] = setup
+        for where, secret_encrypted in self.replaced:
+            kept_at: PendingTwoFactor | TwoFactor | None = (
+                self.state.pending_two_factor.get(where.user_id)
+                if where.pending
+                else self.state.two_factor.get(where.user_id)
+            )
+            if kept_at is not None:
+                kept_at.secret_encrypted = secret_encrypted
         self.pending.clear()
         self.new_challenges.clear()
 

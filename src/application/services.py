@@ -270,6 +270,9 @@ class Services:
     async def delete_role(self, name: str, actor: Actor) -> None:
         await admin.delete_role(name, actor, uow=self.uow_factory(), clock=self.clock)
 
+    async def rotate_secrets(self) -> int:
+        return await two_factor.rotate_secrets(uow=self.uow_factory(), box=self.secret_box)
+
     async def reset_two_factor(self, user_id: UUID, actor: Actor) -> UserDetail:
         return await two_factor.reset(user_id, actor, uow=self.uow_factory(), clock=self.clock)
 

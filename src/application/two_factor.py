@@ -252,6 +252,20 @@ async def reset(user_id: UUID, actor: Actor, *, uow: UnitOfWork, clock: Clock) -
     return UserDetail.of(user)
 
 
+async def rotate_secrets(*, uow: UnitOfWork, box: SecretBox) -> int:
+    """Re-encrypt every stored secret with the first key, in one transaction, so the
+    other keys can then be retired; how many were re-encrypted.
+
+    Raises: ValueError (a secret no configured key opens: nothing is changed)
+    """
+    async with uow:
+        stored = await uow.two_factor.encrypted_secrets()
+        for secret in stored:
+            await uow.two_factor.replace_secret(secret, box.rotate(secret.secret_encrypted))
+        await uow.commit()
+    return len(stored)
+
+
 async def _checked_password(
     user_id: UUID,
     password: str,

@@ -202,6 +202,15 @@ class AuditLog(abc.ABC):
         """Newest first; ``before`` is the (time, id) of the last entry of the page before."""
 
 
+@dataclass(frozen=True, slots=True)
+class StoredSecret:
+    """An encrypted secret where it is kept: ``pending`` for a set-up not yet confirmed."""
+
+    user_id: UUID
+    secret_encrypted: str
+    pending: bool = False
+
+
 class TwoFactorRepository(abc.ABC):
     """Second factors by account, their pending set-ups, and sign-in challenges.
 
@@ -242,6 +251,14 @@ class TwoFactorRepository(abc.ABC):
 
     @abc.abstractmethod
     def add_challenge(self, challenge: SignInChallenge) -> None: ...
+
+    @abc.abstractmethod
+    async def encrypted_secrets(self) -> list[StoredSecret]:
+        """Every secret kept encrypted: each second factor's and each pending set-up's."""
+
+    @abc.abstractmethod
+    async def replace_secret(self, stored: StoredSecret, secret_encrypted: str) -> None:
+        """Store ``secret_encrypted`` in place of ``stored`` (the same secret re-encrypted)."""
 
     async def get_challenge(self, token_hash: str) -> SignInChallenge | None:
         found = await self._get_challenge(token_hash)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application import two_factor as two_factor_use_cases
 from domain import errors, events
 from domain.two_factor import (
     PendingTwoFactor,
@@ -19,6 +20,7 @@ from domain.two_factor import (
 )
 from domain.users import User
 from infrastructure.db.tables import audit_events, recovery_codes
+from infrastructure.encryption import FernetSecretBox, new_key
 from tests.integration.builders import a_user
 from tests.integration.conftest import UowFactory
 
@@ -242,3 +244,41 @@ async def test_two_setups_confirmed_at_once_leave_one_second_factor(new_uow: Uow
             await second.commit()
         with pytest.raises(errors.TwoFactorAlreadyEnabled):
             await first.commit()
+
+
+async def test_every_secret_is_re_encrypted_with_the_first_key(new_uow: UowFactory) -> None:
+    old, new = new_key(), new_key()
+    before = FernetSecretBox([old])
+    enabled, pending = await a_member(new_uow), await a_member(new_uow)
+    async with new_uow() as uow:
+        first = PendingTwoFactor.begin(enabled.id, before.encrypt("ENABLEDSECRET"), now=NOW)
+        uow.two_factor.add(TwoFactor.enable(first, step=1, code_hashes=HASHES, now=NOW))
+        await uow.two_factor.put_pending(
+            PendingTwoFactor.begin(pending.id, before.encrypt("PENDINGSECRET"), now=NOW)
+        )
+        await uow.commit()
+
+    assert (
+        await two_factor_use_cases.rotate_secrets(uow=new_uow(), box=FernetSecretBox([new, old]))
+        == 2
+    )
+
+    after = FernetSecretBox([new])
+    async with new_uow() as uow:
+        state = await uow.two_factor.get(enabled.id)
+        setup = await uow.two_factor.get_pending(pending.id)
+    assert state is not None and setup is not None
+    assert after.decrypt(state.secret_encrypted) == "ENABLEDSECRET"
+    assert after.decrypt(setup.secret_encrypted) == "PENDINGSECRET"
+
+
+async def test_rotation_changes_nothing_when_a_secret_opens_with_no_key(
+    new_uow: UowFactory,
+) -> None:
+    user = await a_member(new_uow)
+    await enabled_for(new_uow, user)  # "gAAAA-encrypted" opens with no key at all
+    with pytest.raises(ValueError, match="no configured key"):
+        await two_factor_use_cases.rotate_secrets(uow=new_uow(), box=FernetSecretBox([new_key()]))
+    async with new_uow() as uow:
+        state = await uow.two_factor.get(user.id)
+    assert state is not None and state.secret_encrypted == "gAAAA-encrypted"

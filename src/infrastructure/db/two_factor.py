@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Row, Select, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain import errors
-from domain.repositories import TwoFactorRepository
+from domain.repositories import StoredSecret, TwoFactorRepository
 from domain.two_factor import PendingTwoFactor, RecoveryCode, SignInChallenge, TwoFactor
 from infrastructure.db.tables import (
     recovery_codes,
@@ -85,6 +85,33 @@ class SqlAlchemyTwoFactorRepository(TwoFactorRepository):
         await self._connection.execute(
             delete(two_factor_pending).where(two_factor_pending.c.user_id == user_id)
         )
+
+    async def encrypted_secrets(self) -> list[StoredSecret]:
+        enabled = select(two_factor.c.user_id, two_factor.c.secret_encrypted)
+        pending = select(two_factor_pending.c.user_id, two_factor_pending.c.secret_encrypted)
+        found = [
+            StoredSecret(row.user_id, row.secret_encrypted) for row in await self._rows(enabled)
+        ]
+        found += [
+            StoredSecret(row.user_id, row.secret_encrypted, pending=True)
+            for row in await self._rows(pending)
+        ]
+        return found
+
+    async def replace_secret(self, stored: StoredSecret, secret_encrypted: str) -> None:
+        table = two_factor_pending if stored.pending else two_factor
+        await self._connection.execute(
+            update(table)
+            .where(
+                table.c.user_id == stored.user_id,
+                table.c.secret_encrypted == stored.secret_encrypted,
+            )
+            .values(secret_encrypted=secret_encrypted)
+        )
+
+    async def _rows(self, query: Select[Any]) -> Sequence[Row[Any]]:
+        rows: Sequence[Row[Any]] = (await self._connection.execute(query)).all()
+        return rows
 
     def add_challenge(self, challenge: SignInChallenge) -> None:
         self._new_challenges.append(challenge)

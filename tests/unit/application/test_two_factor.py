@@ -416,3 +416,14 @@ async def test_only_an_admin_may_reset_it(
     with pytest.raises(errors.PermissionDenied):
         await services.reset_two_factor(account.user.id, acting(bob))
     assert account.user.id in state.two_factor
+
+
+async def test_rotating_secrets_keeps_codes_working(
+    services: Services, state: FakeState, account: Account, clock: FakeClock
+) -> None:
+    before = state.two_factor[account.user.id].secret_encrypted
+    assert await services.rotate_secrets() == 1
+    assert state.two_factor[account.user.id].secret_encrypted == before  # the fake's box is fixed
+    await services.complete_sign_in(
+        finishing(await challenge(services), code_now(account.secret, clock))
+    )
