@@ -277,6 +277,7 @@ class FakeTwoFactorRepository(TwoFactorRepository):
         self.pending_setups: dict[UUID, PendingTwoFactor | None] = {}
         self.read_used: dict[str, bool] = {}
         self.replaced: list[tuple[StoredSecret, str]] = []
+        self.expired_before: tuple[UUID, datetime] | None = None
 
     def _add(self, two_factor: TwoFactor) -> None:
         self.pending.append(two_factor)
@@ -304,6 +305,9 @@ class FakeTwoFactorRepository(TwoFactorRepository):
 
     def add_challenge(self, challenge: SignInChallenge) -> None:
         self.new_challenges.append(challenge)
+
+    async def remove_expired_challenges(self, user_id: UUID, *, now: datetime) -> None:
+        self.expired_before = (user_id, now)
 
     async def encrypted_secrets(self) -> list[StoredSecret]:
         found = [StoredSecret(k, v.secret_encrypted) for k, v in self.state.two_factor.items()]
@@ -340,6 +344,11 @@ class FakeTwoFactorRepository(TwoFactorRepository):
                 self.state.two_factor[state.user_id] = kept
             else:
                 self.state.two_factor.pop(state.user_id, None)
+        if self.expired_before is not None:
+            user_id, now = self.expired_before
+            for token_hash, issued in list(self.state.challenges.items()):
+                if issued.user_id == user_id and issued.expires_at < now:
+                    del self.state.challenges[token_hash]
         for challenge in [*self.new_challenges, *self.challenges_seen.values()]:
             self.state.challenges[challenge.token_hash] = copy.deepcopy(challenge)
         for user_id, setup in self.pending_setups.items():

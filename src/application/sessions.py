@@ -59,7 +59,9 @@ async def sign_in(
             await uow.commit()
             raise errors.AccountLocked(wait)
         async with checking(throttle, throttle_key):
-            second_factor = found is not None and await uow.two_factor.get(found.id) is not None
+            second_factor = found is not None and bool(
+                await uow.two_factor.enabled_among([found.id])
+            )
             user = await checked_user(
                 cmd,
                 found,
@@ -86,9 +88,10 @@ async def _challenge(
     cmd: SignIn, user: User, *, uow: UnitOfWork, clock: Clock
 ) -> TwoFactorRequired:
     """The half-signed-in state: kept server-side, only its token's hash stored."""
-    token = new_challenge_token()
+    token, now = new_challenge_token(), clock.now()
+    await uow.two_factor.remove_expired_challenges(user.id, now=now)
     challenge = SignInChallenge.issue(
-        user.id, token, remember=cmd.remember, api_token=cmd.api_token, now=clock.now()
+        user.id, token, remember=cmd.remember, api_token=cmd.api_token, now=now
     )
     uow.two_factor.add_challenge(challenge)
     await uow.commit()

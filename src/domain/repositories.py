@@ -253,6 +253,11 @@ class TwoFactorRepository(abc.ABC):
     def add_challenge(self, challenge: SignInChallenge) -> None: ...
 
     @abc.abstractmethod
+    async def remove_expired_challenges(self, user_id: UUID, *, now: datetime) -> None:
+        """Forget the account's challenges that expired before ``now`` (used or not), so
+        each account keeps only the few of the last minutes."""
+
+    @abc.abstractmethod
     async def encrypted_secrets(self) -> list[StoredSecret]:
         """Every secret kept encrypted: each second factor's and each pending set-up's."""
 

@@ -282,3 +282,26 @@ async def test_rotation_changes_nothing_when_a_secret_opens_with_no_key(
     async with new_uow() as uow:
         state = await uow.two_factor.get(user.id)
     assert state is not None and state.secret_encrypted == "gAAAA-encrypted"
+
+
+async def test_only_the_accounts_expired_challenges_are_removed(new_uow: UowFactory) -> None:
+    user, other = await a_member(new_uow), await a_member(new_uow)
+    async with new_uow() as uow:
+        for owner, token, at in [
+            (user, "old", NOW),
+            (user, "new", NOW + timedelta(minutes=4)),
+            (other, "theirs", NOW),
+        ]:
+            uow.two_factor.add_challenge(
+                SignInChallenge.issue(owner.id, token, remember=False, api_token=False, now=at)
+            )
+        await uow.commit()
+    async with new_uow() as uow:
+        await uow.two_factor.remove_expired_challenges(user.id, now=NOW + timedelta(minutes=6))
+        await uow.commit()
+    async with new_uow() as uow:
+        left = {
+            token: await uow.two_factor.get_challenge(hash_challenge_token(token)) is not None
+            for token in ("old", "new", "theirs")
+        }
+    assert left == {"old": False, "new": True, "theirs": True}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -112,6 +113,13 @@ class SqlAlchemyTwoFactorRepository(TwoFactorRepository):
     async def _rows(self, query: Select[Any]) -> Sequence[Row[Any]]:
         rows: Sequence[Row[Any]] = (await self._connection.execute(query)).all()
         return rows
+
+    async def remove_expired_challenges(self, user_id: UUID, *, now: datetime) -> None:
+        await self._connection.execute(
+            delete(sign_in_challenges).where(
+                sign_in_challenges.c.user_id == user_id, sign_in_challenges.c.expires_at < now
+            )
+        )
 
     def add_challenge(self, challenge: SignInChallenge) -> None:
         self._new_challenges.append(challenge)

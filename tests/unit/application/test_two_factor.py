@@ -427,3 +427,12 @@ async def test_rotating_secrets_keeps_codes_working(
     await services.complete_sign_in(
         finishing(await challenge(services), code_now(account.secret, clock))
     )
+
+
+async def test_a_new_challenge_clears_the_accounts_expired_ones(
+    services: Services, state: FakeState, account: Account, clock: FakeClock
+) -> None:
+    await challenge(services)
+    clock.advance(minutes=6)
+    await challenge(services)
+    assert len(state.challenges) == 1
