@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from infrastructure import encryption
 from infrastructure.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,15 +127,16 @@ def gatehouse_environment(
     static_root: Path | None = None,
     metrics_token: str | None = None,
 ) -> dict[str, str]:
-    """What production needs (a secret, an SMTP host, SQLite allowed explicitly, the
-    built static files), with rate limits raised so the load generator's single address
-    is never throttled; ``/metrics`` on when ``metrics_token`` is given."""
+    """What production needs (a secret, an encryption key, an SMTP host, SQLite allowed
+    explicitly, the built static files), with rate limits raised so the load generator's
+    single address is never throttled; ``/metrics`` on when ``metrics_token`` is given."""
     settings = {
         "GATEHOUSE_ENV": env,
         "SECRET_KEY": secret_key,
         "DATABASE_URL": database_url,
         "ALLOW_SQLITE_IN_PRODUCTION": "true",
         "SMTP_HOST": "127.0.0.1",
+        "ENCRYPTION_KEYS": encryption.new_key(),
         "INSTANCE_PATH": str(instance),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "MEMBERS_PER_PAGE": str(MEMBERS_PER_PAGE),

@@ -20,8 +20,12 @@ from infrastructure.db.engine import make_engine
 from infrastructure.db.tables import (
     audit_events,
     cache_outbox,
+    recovery_codes,
     roles,
     sessions,
+    sign_in_challenges,
+    two_factor,
+    two_factor_pending,
     user_roles,
     users,
 )
@@ -95,6 +99,10 @@ async def empty_tables(engine: AsyncEngine) -> None:
         await connection.execute(delete(audit_events))
         await connection.execute(delete(cache_outbox))
         await connection.execute(delete(sessions))
+        await connection.execute(delete(sign_in_challenges))
+        await connection.execute(delete(two_factor_pending))
+        await connection.execute(delete(recovery_codes))
+        await connection.execute(delete(two_factor))
         await connection.execute(delete(user_roles))
         await connection.execute(delete(users))
         await connection.execute(delete(roles).where(roles.c.name != "admin"))

@@ -25,7 +25,9 @@ from domain.ports import (
     MailMessage,
     MailTemplates,
     PasswordHasher,
+    RecoveryCodeHasher,
     ResetTokens,
+    SecretBox,
     Verification,
 )
 from domain.repositories import (
@@ -34,10 +36,18 @@ from domain.repositories import (
     MemberPage,
     RoleRepository,
     SessionRepository,
+    StoredSecret,
+    TwoFactorRepository,
     UserRepository,
 )
 from domain.roles import ADMIN, Role
 from domain.sessions import Session, SessionPolicy
+from domain.two_factor import (
+    PendingTwoFactor,
+    SignInChallenge,
+    TwoFactor,
+    normalise_recovery_code,
+)
 from domain.users import User
 from domain.values import PasswordHash, login_key
 
@@ -254,6 +264,110 @@ class FakeSessionRepository(SessionRepository):
         self.pending.clear()
 
 
+class FakeTwoFactorRepository(TwoFactorRepository):
+    """Copies in and out of the shared store; a change is kept only on commit, and, as
+    on the database, only if the stored row is still as it was read."""
+
+    def __init__(self, state: FakeState) -> None:
+        super().__init__()
+        self.state = state
+        self.pending: list[TwoFactor] = []
+        self.new_challenges: list[SignInChallenge] = []
+        self.read: dict[UUID, TwoFactor] = {}
+        self.pending_setups: dict[UUID, PendingTwoFactor | None] = {}
+        self.read_used: dict[str, bool] = {}
+        self.replaced: list[tuple[StoredSecret, str]] = []
+        self.expired_before: tuple[UUID, datetime] | None = None
+
+    def _add(self, two_factor: TwoFactor) -> None:
+        self.pending.append(two_factor)
+
+    async def _get(self, user_id: UUID) -> TwoFactor | None:
+        found = self.state.two_factor.get(user_id)
+        if found is None:
+            return None
+        self.read[user_id] = copy.deepcopy(found)
+        return copy.deepcopy(found)
+
+    async def enabled_among(self, user_ids: Iterable[UUID]) -> set[UUID]:
+        return set(user_ids) & set(self.state.two_factor)
+
+    async def get_pending(self, user_id: UUID) -> PendingTwoFactor | None:
+        if user_id in self.pending_setups:
+            return copy.deepcopy(self.pending_setups[user_id])
+        return copy.deepcopy(self.state.pending_two_factor.get(user_id))
+
+    async def put_pending(self, pending: PendingTwoFactor) -> None:
+        self.pending_setups[pending.user_id] = copy.deepcopy(pending)
+
+    async def remove_pending(self, user_id: UUID) -> None:
+        self.pending_setups[user_id] = None
+
+    def add_challenge(self, challenge: SignInChallenge) -> None:
+        self.new_challenges.append(challenge)
+
+    async def remove_expired_challenges(self, user_id: UUID, *, now: datetime) -> None:
+        self.expired_before = (user_id, now)
+
+    async def encrypted_secrets(self) -> list[StoredSecret]:
+        found = [StoredSecret(k, v.secret_encrypted) for k, v in self.state.two_factor.items()]
+        pending = self.state.pending_two_factor.items()
+        return found + [StoredSecret(k, v.secret_encrypted, pending=True) for k, v in pending]
+
+    async def replace_secret(self, stored: StoredSecret, secret_encrypted: str) -> None:
+        self.replaced.append((stored, secret_encrypted))
+
+    async def _get_challenge(self, token_hash: str) -> SignInChallenge | None:
+        found = self.state.challenges.get(token_hash)
+        if found is not None:
+            self.read_used[token_hash] = found.used_at is not None
+        return copy.deepcopy(found)
+
+    def commit_into_store(self) -> None:
+        for user_id in self.seen:
+            stored = self.state.two_factor.get(user_id)
+            if user_id in self.read and stored is not None:
+                read = self.read[user_id]
+                if stored.last_step != read.last_step or stored.recovery_codes_left != (
+                    read.recovery_codes_left
+                ):
+                    raise errors.InvalidCode()  # somebody used a code since it was read
+        for challenge in self.challenges_seen.values():
+            stored_challenge = self.state.challenges.get(challenge.token_hash)
+            spent_here = challenge.used_at and not self.read_used.get(challenge.token_hash)
+            if spent_here and stored_challenge and stored_challenge.used_at:
+                raise errors.InvalidChallenge()
+        for state in [*self.pending, *self.seen.values()]:
+            if state.enabled:
+                kept = copy.deepcopy(state)
+                kept.events = []
+                self.state.two_factor[state.user_id] = kept
+            else:
+                self.state.two_factor.pop(state.user_id, None)
+        if self.expired_before is not None:
+            user_id, now = self.expired_before
+            for token_hash, issued in list(self.state.challenges.items()):
+                if issued.user_id == user_id and issued.expires_at < now:
+                    del self.state.challenges[token_hash]
+        for challenge in [*self.new_challenges, *self.challenges_seen.values()]:
+            self.state.challenges[challenge.token_hash] = copy.deepcopy(challenge)
+        for user_id, setup in self.pending_setups.items():
+            if setup is None:
+                self.state.pending_two_factor.pop(user_id, None)
+            else:
+                self.state.pending_two_factor[user_id] = setup
+        for where, secret_encrypted in self.replaced:
+            kept_at: PendingTwoFactor | TwoFactor | None = (
+                self.state.pending_two_factor.get(where.user_id)
+                if where.pending
+                else self.state.two_factor.get(where.user_id)
+            )
+            if kept_at is not None:
+                kept_at.secret_encrypted = secret_encrypted
+        self.pending.clear()
+        self.new_challenges.clear()
+
+
 class FakeOutbox(Outbox, PendingInvalidations):
     """The outbox both ways: what units of work added on commit, what the relay reads.
     ``failing`` makes reading it raise, as a database that went away would."""
@@ -408,6 +522,7 @@ class FakeUnitOfWork(UnitOfWork):
     users: FakeUserRepository
     roles: FakeRoleRepository
     sessions: FakeSessionRepository
+    two_factor: FakeTwoFactorRepository
     audit: FakeAuditLog
     outbox: FakeOutbox
 
@@ -419,6 +534,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.users = FakeUserRepository(self.state.users)
         self.roles = FakeRoleRepository(self.state.roles, self.state.users)
         self.sessions = FakeSessionRepository(self.state.sessions, self.state.users)
+        self.two_factor = FakeTwoFactorRepository(self.state)
         self.audit = FakeAuditLog(self.state.audit)
         self.outbox = FakeOutbox(self.state.outbox)
         self.committed = False
@@ -426,6 +542,7 @@ class FakeUnitOfWork(UnitOfWork):
     async def _commit(self) -> None:
         self.roles.commit_into_store()
         self.users.commit_into_store()
+        self.two_factor.commit_into_store()
         self.sessions.commit_into_store(self.state.now())
         self.audit.commit_into_store()
         self.outbox.commit_into_store()
@@ -445,6 +562,9 @@ class FakeState:
         self.users: dict[UUID, User] = {}
         self.roles: dict[str, Role] = {ADMIN: Role(ADMIN, "Manages users and roles.", clock.now())}
         self.sessions: dict[UUID, Session] = {}
+        self.two_factor: dict[UUID, TwoFactor] = {}
+        self.pending_two_factor: dict[UUID, PendingTwoFactor] = {}
+        self.challenges: dict[str, SignInChallenge] = {}
         self.audit: list[AuditEntry] = []
         self.outbox: list[Invalidation] = []
         self.commits = 0
@@ -462,6 +582,28 @@ class RecordingBus(EventBus):
         batch = list(published)  # type: ignore[call-overload]
         self.published.extend(batch)
         await super().publish(batch)
+
+
+class FakeSecretBox(SecretBox):
+    """Sealed visibly (so a test can see nothing is stored in the clear), reversibly."""
+
+    PREFIX = "sealed:"
+
+    def encrypt(self, plain: str) -> str:
+        return self.PREFIX + plain[::-1]
+
+    def decrypt(self, token: str) -> str:
+        if not token.startswith(self.PREFIX):
+            raise ValueError("no configured key opens this secret")
+        return token.removeprefix(self.PREFIX)[::-1]
+
+    def rotate(self, token: str) -> str:
+        return self.encrypt(self.decrypt(token))
+
+
+class FakeRecoveryCodeHasher(RecoveryCodeHasher):
+    def hash(self, code: str) -> str:
+        return "rc-" + hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
 
 
 class FakeLoginDigest(LoginDigest):
@@ -485,6 +627,8 @@ def fake_services() -> tuple[Services, FakeState, RecordingBus]:
         tokens=FakeResetTokens(),
         reset_throttle=FakeLoginThrottle(limit=3, wait=3600),
         login_digest=FakeLoginDigest(),
+        secret_box=FakeSecretBox(),
+        recovery_codes=FakeRecoveryCodeHasher(),
         cache=ReadCache(FakeCache(clock), ttl=300),
     )
     services.cache.subscribe(bus)

@@ -115,10 +115,12 @@ async def checked_user(
     hasher: PasswordHasher,
     clock: Clock,
     digest: LoginDigest,
+    record: bool = True,
 ) -> User:
     """``user`` (the account ``cmd.login`` names, looked up in ``uow``), active and with
-    the right password, its sign-in recorded (not yet committed); on failure the
-    failure is committed and InvalidCredentials raised, after the same hashing work."""
+    the right password, its sign-in recorded (not yet committed) unless ``record`` is
+    false (a second factor is still owed); on failure the failure is committed and
+    InvalidCredentials raised, after the same hashing work."""
     if user is None:
         await hasher.dummy_verify(cmd.password)
         await _fail(uow, clock, who=failed_login(cmd.login, None, digest))
@@ -127,7 +129,8 @@ async def checked_user(
         await _fail(uow, clock, who=failed_login(cmd.login, user, digest))
     if verification.upgraded is not None:
         user.rehash_password(verification.upgraded)
-    user.record_login(now=clock.now())
+    if record:
+        user.record_login(now=clock.now())
     return user
 
 

@@ -207,3 +207,44 @@ class DefineRole(BaseModel):
         description="What the role is for, shown beside it.",
         examples=["Moderates the members list."],
     )
+
+
+CODE_MAX = 64  # a TOTP code is 6 digits, a recovery code 11 characters; room for spaces
+
+
+class ConfirmTwoFactor(BaseModel):
+    """The first code from the authenticator app, proving the pending secret was added."""
+
+    model_config = _STRICT
+
+    user_id: UUID
+    code: Text = Field(max_length=CODE_MAX, repr=False)
+    client: Client = Client()
+
+
+class CompleteSignIn(BaseModel):
+    """The second step of a sign-in: the challenge the password step gave, and a code
+    from the app or a recovery code."""
+
+    model_config = _STRICT
+
+    challenge: Text = Field(max_length=TOKEN_MAX, repr=False)
+    code: Text = Field(max_length=CODE_MAX, repr=False)
+    client: Client = Client()
+
+
+class DisableTwoFactor(BaseModel):
+    model_config = _STRICT
+
+    user_id: UUID
+    password: Text = Field(max_length=password_policy.MAX_LENGTH, repr=False)
+    code: Text = Field(max_length=CODE_MAX, repr=False)
+    client: Client = Client()
+
+
+class RegenerateRecoveryCodes(BaseModel):
+    model_config = _STRICT
+
+    user_id: UUID
+    password: Text = Field(max_length=password_policy.MAX_LENGTH, repr=False)
+    client: Client = Client()

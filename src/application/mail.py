@@ -12,10 +12,19 @@ from domain import events
 from domain.ports import Clock, Mailer, MailTemplates, ResetTokens
 from domain.users import User
 
+# The notice each two-factor change mails its account holder, by template.
+NOTICES: dict[type[events.Event], str] = {
+    events.TwoFactorEnabled: "two_factor_enabled",
+    events.TwoFactorDisabled: "two_factor_disabled",
+    events.TwoFactorReset: "two_factor_reset",
+    events.RecoveryCodeUsed: "recovery_code_used",
+}
+
 
 @dataclass(frozen=True)
 class AccountMail:
-    """Composes and sends the welcome and password-reset mails.
+    """Composes and sends the welcome and password-reset mails, and the notices of
+    two-factor changes.
 
     Runs after the change is committed and outside the request: a mail that cannot
     be sent is logged by the mailer and never undoes or delays the change.
@@ -30,6 +39,8 @@ class AccountMail:
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(events.UserRegistered, self.welcome, background=True)
         bus.subscribe(events.PasswordResetRequested, self.password_reset, background=True)
+        for kind in NOTICES:
+            bus.subscribe(kind, self.two_factor_notice, background=True)
 
     async def welcome(self, event: events.Event) -> None:
         assert isinstance(event, events.UserRegistered)
@@ -51,6 +62,26 @@ class AccountMail:
             self.templates.render(
                 "password_reset", str(user.email), name=user.full_name, token=token
             )
+        )
+
+    async def two_factor_notice(self, event: events.Event) -> None:
+        """Tell the account holder their second factor changed, so a change they did not
+        make is noticed; a used recovery code says how many are left."""
+        assert isinstance(
+            event,
+            events.TwoFactorEnabled
+            | events.TwoFactorDisabled
+            | events.TwoFactorReset
+            | events.RecoveryCodeUsed,
+        )
+        user = await self._active_user(event.user_id)
+        if user is None:
+            return
+        values: dict[str, object] = {"name": user.full_name}
+        if isinstance(event, events.RecoveryCodeUsed):
+            values["remaining"] = event.remaining
+        await self.mailer.send(
+            self.templates.render(NOTICES[type(event)], str(user.email), **values)
         )
 
     async def _active_user(self, user_id: UUID) -> User | None:

@@ -40,7 +40,7 @@ async def update_profile(
     if email != user.email:  # checked outside the transaction: hashing takes a while
         if not cmd.current_password:  # not a guess: no place in the sign-in window
             raise errors.CurrentPasswordRequired(field="current_password")
-        await _confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
+        await confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
     async with uow:
         uow.client_ip = cmd.client.ip
         user = await _user(uow, cmd.user_id)
@@ -89,7 +89,7 @@ async def change_password(
     """
     async with uow:
         user = await _user(uow, cmd.user_id)
-    await _confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
+    await confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
     if cmd.new_password == cmd.current_password:
         raise errors.SamePassword(field="new_password")
     password_policy.check_password(
@@ -114,16 +114,22 @@ async def _user(uow: UnitOfWork, user_id: UUID) -> User:
     return user
 
 
-async def _confirm_password(
-    user: User, password: str, *, hasher: PasswordHasher, throttle: LoginThrottle
+async def confirm_password(
+    user: User,
+    password: str,
+    *,
+    hasher: PasswordHasher,
+    throttle: LoginThrottle,
+    field: str = "current_password",
 ) -> None:
     """Check the account's current password as a sign-in would: an attempt in the
-    account's window, reserved before hashing."""
+    account's window, reserved before hashing.
+
+    Raises: AccountLocked, InvalidCredentials (naming ``field``)
+    """
     key = account_attempts_key(user)
     if (wait := await throttle.reserve(key)) is not None:
         raise errors.AccountLocked(wait)
     async with checking(throttle, key):
         if not (await hasher.verify(password, user.password_hash)).ok:
-            raise errors.InvalidCredentials(
-                "The current password is not right.", field="current_password"
-            )
+            raise errors.InvalidCredentials("The current password is not right.", field=field)

@@ -111,6 +111,44 @@ class SignedIn(BaseModel):
     expires_at: datetime
 
 
+class TwoFactorRequired(BaseModel):
+    """The password was right, but the account has two-factor on: no session yet. The
+    ``challenge`` finishes the sign-in with a code (``complete_sign_in``), once, before
+    ``expires_at``."""
+
+    model_config = _FROZEN
+
+    challenge: str = Field(repr=False)
+    expires_at: datetime
+
+
+class TwoFactorSetup(BaseModel):
+    """A pending secret to add to an authenticator app: by the URI (a QR code, a link)
+    or by typing the key."""
+
+    model_config = _FROZEN
+
+    secret: str = Field(repr=False)
+    otpauth_uri: str = Field(repr=False)
+    expires_at: datetime
+
+
+class RecoveryCodes(BaseModel):
+    """Fresh single-use recovery codes, shown once: only their digests are kept."""
+
+    model_config = _FROZEN
+
+    codes: tuple[str, ...] = Field(repr=False)
+
+
+class TwoFactorStatus(BaseModel):
+    model_config = _FROZEN
+
+    enabled: bool
+    enabled_at: datetime | None = None
+    recovery_codes_left: int = 0
+
+
 class CurrentSession(BaseModel):
     model_config = _FROZEN
 

@@ -14,6 +14,7 @@ from application import (
     password_reset,
     profile,
     sessions,
+    two_factor,
 )
 from application.caching import ReadCache
 from application.commands import (
@@ -21,10 +22,14 @@ from application.commands import (
     AuditQuery,
     ChangePassword,
     Client,
+    CompleteSignIn,
+    ConfirmTwoFactor,
     CreateUser,
     DefineRole,
+    DisableTwoFactor,
     ListMembers,
     NewAccount,
+    RegenerateRecoveryCodes,
     RegisterUser,
     RequestPasswordReset,
     ResetPassword,
@@ -38,9 +43,13 @@ from application.results import (
     AuditPage,
     CurrentSession,
     MemberPage,
+    RecoveryCodes,
     RoleSummary,
     SessionView,
     SignedIn,
+    TwoFactorRequired,
+    TwoFactorSetup,
+    TwoFactorStatus,
     UserDetail,
     UserPage,
 )
@@ -52,7 +61,9 @@ from domain.ports import (
     LoginDigest,
     LoginThrottle,
     PasswordHasher,
+    RecoveryCodeHasher,
     ResetTokens,
+    SecretBox,
 )
 from domain.sessions import SessionPolicy
 
@@ -72,6 +83,8 @@ class Services:
     tokens: ResetTokens
     reset_throttle: LoginThrottle
     login_digest: LoginDigest
+    secret_box: SecretBox
+    recovery_codes: RecoveryCodeHasher
     dependencies: Mapping[str, Dependency] = field(default_factory=dict)
     cache: ReadCache = field(default_factory=ReadCache.off)
 
@@ -90,7 +103,7 @@ class Services:
     async def check_new_account(self, cmd: NewAccount, actor: Actor = SETUP) -> None:
         await accounts.check_new_account(cmd, actor, uow=self.uow_factory())
 
-    async def sign_in(self, cmd: SignIn) -> SignedIn:
+    async def sign_in(self, cmd: SignIn) -> SignedIn | TwoFactorRequired:
         return await sessions.sign_in(
             cmd,
             uow=self.uow_factory(),
@@ -99,6 +112,55 @@ class Services:
             throttle=self.throttle,
             policy=self.session_policy,
             digest=self.login_digest,
+        )
+
+    async def complete_sign_in(self, cmd: CompleteSignIn) -> SignedIn:
+        return await two_factor.complete_sign_in(
+            cmd,
+            uow=self.uow_factory(),
+            box=self.secret_box,
+            codes=self.recovery_codes,
+            clock=self.clock,
+            throttle=self.throttle,
+            policy=self.session_policy,
+        )
+
+    async def two_factor_status(self, user_id: UUID) -> TwoFactorStatus:
+        return await two_factor.two_factor_status(user_id, uow=self.uow_factory())
+
+    async def begin_two_factor_setup(self, user_id: UUID) -> TwoFactorSetup:
+        return await two_factor.begin_setup(
+            user_id, uow=self.uow_factory(), box=self.secret_box, clock=self.clock
+        )
+
+    async def confirm_two_factor_setup(self, cmd: ConfirmTwoFactor) -> RecoveryCodes:
+        return await two_factor.confirm_setup(
+            cmd,
+            uow=self.uow_factory(),
+            box=self.secret_box,
+            codes=self.recovery_codes,
+            clock=self.clock,
+        )
+
+    async def disable_two_factor(self, cmd: DisableTwoFactor) -> None:
+        await two_factor.disable(
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            box=self.secret_box,
+            codes=self.recovery_codes,
+            clock=self.clock,
+            throttle=self.throttle,
+        )
+
+    async def regenerate_recovery_codes(self, cmd: RegenerateRecoveryCodes) -> RecoveryCodes:
+        return await two_factor.regenerate_recovery_codes(
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            codes=self.recovery_codes,
+            clock=self.clock,
+            throttle=self.throttle,
         )
 
     async def resolve_session(self, key: str) -> CurrentSession | None:
@@ -207,6 +269,12 @@ class Services:
 
     async def delete_role(self, name: str, actor: Actor) -> None:
         await admin.delete_role(name, actor, uow=self.uow_factory(), clock=self.clock)
+
+    async def rotate_secrets(self) -> int:
+        return await two_factor.rotate_secrets(uow=self.uow_factory(), box=self.secret_box)
+
+    async def reset_two_factor(self, user_id: UUID, actor: Actor) -> UserDetail:
+        return await two_factor.reset(user_id, actor, uow=self.uow_factory(), clock=self.clock)
 
     async def list_audit(self, query: AuditQuery, actor: Actor) -> AuditPage:
         return await admin.list_audit(query, actor, uow=self.uow_factory())

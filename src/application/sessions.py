@@ -8,13 +8,20 @@ from uuid import UUID
 
 from application.accounts import checked_user, failed_login
 from application.caching import ReadCache
-from application.commands import SignIn
-from application.results import CurrentSession, SessionView, SignedIn, UserDetail
+from application.commands import Client, SignIn
+from application.results import (
+    CurrentSession,
+    SessionView,
+    SignedIn,
+    TwoFactorRequired,
+    UserDetail,
+)
 from application.revocation import end_sessions
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
 from domain.ports import Clock, LoginDigest, LoginThrottle, PasswordHasher
 from domain.sessions import Session, SessionPolicy, hash_session_key, new_session_key
+from domain.two_factor import SignInChallenge, new_challenge_token
 from domain.users import User
 
 KEY_MAX = 128
@@ -29,8 +36,10 @@ async def sign_in(
     throttle: LoginThrottle,
     policy: SessionPolicy,
     digest: LoginDigest,
-) -> SignedIn:
-    """Authenticate and open a new server-side session with a fresh key.
+) -> SignedIn | TwoFactorRequired:
+    """Authenticate and open a new server-side session with a fresh key; for an account
+    with two-factor on, a right password opens no session but a challenge, which
+    ``complete_sign_in`` finishes with a code.
 
     Each attempt takes a place in its account's window before the password is checked,
     whichever of the account's names was typed (a login that names no account has a
@@ -50,41 +59,89 @@ async def sign_in(
             await uow.commit()
             raise errors.AccountLocked(wait)
         async with checking(throttle, throttle_key):
+            second_factor = found is not None and bool(
+                await uow.two_factor.enabled_among([found.id])
+            )
             user = await checked_user(
-                cmd, found, uow=uow, hasher=hasher, clock=clock, digest=digest
+                cmd,
+                found,
+                uow=uow,
+                hasher=hasher,
+                clock=clock,
+                digest=digest,
+                record=not second_factor,
             )
-            key = new_session_key()
-            session = Session.start(
-                user.id,
-                key,
-                now=clock.now(),
-                policy=policy,
-                persistent=cmd.remember,
-                user_agent=cmd.client.user_agent,
-                ip=cmd.client.ip,
+            if second_factor:
+                return await _challenge(cmd, user, uow=uow, clock=clock)
+            return await start_session(
+                user,
+                cmd.client,
+                remember=cmd.remember,
                 api_token=cmd.api_token,
+                uow=uow,
+                clock=clock,
+                policy=policy,
             )
-            uow.sessions.add(session)
-            await uow.commit()
+
+
+async def _challenge(
+    cmd: SignIn, user: User, *, uow: UnitOfWork, clock: Clock
+) -> TwoFactorRequired:
+    """The half-signed-in state: kept server-side, only its token's hash stored."""
+    token, now = new_challenge_token(), clock.now()
+    await uow.two_factor.remove_expired_challenges(user.id, now=now)
+    challenge = SignInChallenge.issue(
+        user.id, token, remember=cmd.remember, api_token=cmd.api_token, now=now
+    )
+    uow.two_factor.add_challenge(challenge)
+    await uow.commit()
+    return TwoFactorRequired(challenge=token, expires_at=challenge.expires_at)
+
+
+async def start_session(
+    user: User,
+    client: Client,
+    *,
+    remember: bool,
+    api_token: bool,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: SessionPolicy,
+) -> SignedIn:
+    """Inside ``uow``: open a session for ``user``, whose sign-in is recorded, and commit."""
+    key = new_session_key()
+    session = Session.start(
+        user.id,
+        key,
+        now=clock.now(),
+        policy=policy,
+        persistent=remember,
+        user_agent=client.user_agent,
+        ip=client.ip,
+        api_token=api_token,
+    )
+    uow.sessions.add(session)
+    await uow.commit()
     return SignedIn(
         user=UserDetail.of(user),
         session_key=key,
         session_id=session.id,
-        persistent=cmd.remember,
+        persistent=remember,
         expires_at=session.expires_at,
     )
 
 
 @asynccontextmanager
 async def checking(throttle: LoginThrottle, key: str) -> AsyncIterator[None]:
-    """Around a password check whose place in ``key``'s window is already reserved: the
-    place is kept only when the password proved wrong. A right one, or a check cut short
-    (the client gone, the database down), told nobody anything and gives its place
-    back, so dropped requests cannot lock an account out."""
+    """Around a password (or second-factor code) check whose place in ``key``'s window
+    is already reserved: the place is kept only when the password or code proved wrong.
+    A right one, or a check cut short (the client gone, the database down), told
+    nobody anything and gives its place back, so dropped requests cannot lock an
+    account out."""
     wrong = False
     try:
         yield
-    except errors.InvalidCredentials:
+    except (errors.InvalidCredentials, errors.InvalidCode):
         wrong = True
         raise
     finally:

@@ -10,9 +10,16 @@ from application.event_bus import EventBus
 from application.outbox import Outbox, invalidation_for
 from domain import events
 from domain.audit import AuditEntry
-from domain.repositories import AuditLog, RoleRepository, SessionRepository, UserRepository
+from domain.repositories import (
+    AuditLog,
+    RoleRepository,
+    SessionRepository,
+    TwoFactorRepository,
+    UserRepository,
+)
 from domain.roles import Role
 from domain.sessions import Session
+from domain.two_factor import TwoFactor
 from domain.users import User
 
 
@@ -26,6 +33,7 @@ class UnitOfWork(abc.ABC):
     users: UserRepository
     roles: RoleRepository
     sessions: SessionRepository
+    two_factor: TwoFactorRepository
     audit: AuditLog
     outbox: Outbox
 
@@ -75,10 +83,11 @@ class UnitOfWork(abc.ABC):
     def _collect_events(self) -> list[events.Event]:
         collected = list(self._loose_events)
         self._loose_events.clear()
-        aggregates: list[User | Session | Role] = [
+        aggregates: list[User | Session | Role | TwoFactor] = [
             *self.users.seen.values(),
             *self.sessions.seen.values(),
             *self.roles.seen.values(),
+            *self.two_factor.seen.values(),
         ]
         for aggregate in aggregates:
             collected.extend(aggregate.events)

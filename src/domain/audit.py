@@ -31,6 +31,11 @@ EVENT_LABELS: dict[type[events.Event], str] = {
     events.RoleDescribed: "Role description changed",
     events.RoleDeleted: "Role deleted",
     events.RequestsThrottled: "Too many requests",
+    events.TwoFactorEnabled: "Two-factor turned on",
+    events.TwoFactorDisabled: "Two-factor turned off",
+    events.TwoFactorReset: "Two-factor reset by an administrator",
+    events.RecoveryCodeUsed: "Recovery code used",
+    events.RecoveryCodesRegenerated: "New recovery codes",
 }
 _LABELS_BY_TYPE = {kind.__name__: label for kind, label in EVENT_LABELS.items()}
 

@@ -201,3 +201,34 @@ class LastAdmin(Conflict):
 class CannotDeactivateSelf(Conflict):
     code = "cannot_deactivate_self"
     default_message = "You cannot deactivate your own account."
+
+
+class InvalidCode(DomainError):
+    """A second-factor code that is wrong, already used, or malformed: one error for all."""
+
+    code = "invalid_code"
+    default_message = "That code is not right. Enter the current code from your app."
+
+
+class TwoFactorNotEnabled(Conflict):
+    code = "two_factor_not_enabled"
+    default_message = "Two-factor sign-in is not on for this account."
+
+
+class TwoFactorAlreadyEnabled(Conflict):
+    code = "two_factor_already_enabled"
+    default_message = "Two-factor sign-in is already on for this account."
+
+
+class SetupExpired(DomainError):
+    """The pending secret of a two-factor set-up is gone: too old, or never begun."""
+
+    code = "setup_expired"
+    default_message = "This set-up has expired. Start again with a new key."
+
+
+class InvalidChallenge(DomainError):
+    """A half-finished sign-in that is expired, used, or unknown: one error for all."""
+
+    code = "invalid_challenge"
+    default_message = "This sign-in has expired. Sign in again with your password."

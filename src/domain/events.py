@@ -128,3 +128,31 @@ class RoleDescribed(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RoleDeleted(Event):
     role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TwoFactorEnabled(Event):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TwoFactorDisabled(Event):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TwoFactorReset(Event):
+    """An administrator turned two-factor off for the account (a lost phone, say)."""
+
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryCodeUsed(Event):
+    user_id: UUID
+    remaining: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryCodesRegenerated(Event):
+    user_id: UUID

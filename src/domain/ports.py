@@ -188,3 +188,31 @@ class Cache(abc.ABC):
         this process cannot fail to)."""
         for key, value in values.items():
             await self.set(key, value, ttl=ttl)
+
+
+class SecretBox(abc.ABC):
+    """Encrypts secrets kept at rest (two-factor keys), so a copy of the database alone
+    opens nothing. Several keys may decrypt; only the first encrypts, so a key can be
+    rotated out once everything is re-encrypted."""
+
+    @abc.abstractmethod
+    def encrypt(self, plain: str) -> str: ...
+
+    @abc.abstractmethod
+    def decrypt(self, token: str) -> str:
+        """The plain text of ``token``; ValueError when no key opens it (altered, or
+        made with a key no longer configured)."""
+
+    @abc.abstractmethod
+    def rotate(self, token: str) -> str:
+        """``token`` encrypted again with the first key (its age kept)."""
+
+
+class RecoveryCodeHasher(abc.ABC):
+    """A keyed, deterministic one-way digest of a recovery code. The codes are random and
+    long enough that a fast keyed hash suffices: without the key a leaked table cannot
+    even be tried against guesses."""
+
+    @abc.abstractmethod
+    def hash(self, code: str) -> str:
+        """The same digest for the same code however it was typed (case, dashes)."""

@@ -12,6 +12,7 @@ from domain import values
 from domain.audit import AuditEntry
 from domain.roles import Role
 from domain.sessions import Session
+from domain.two_factor import PendingTwoFactor, SignInChallenge, TwoFactor
 from domain.users import User
 
 
@@ -199,3 +200,82 @@ class AuditLog(abc.ABC):
         limit: int = 50,
     ) -> list[AuditEntry]:
         """Newest first; ``before`` is the (time, id) of the last entry of the page before."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSecret:
+    """An encrypted secret where it is kept: ``pending`` for a set-up not yet confirmed."""
+
+    user_id: UUID
+    secret_encrypted: str
+    pending: bool = False
+
+
+class TwoFactorRepository(abc.ABC):
+    """Second factors by account, their pending set-ups, and sign-in challenges.
+
+    ``seen`` holds every second factor handed out: on commit a changed one is written,
+    one turned off is forgotten with its recovery codes. Accepting a code and spending a
+    recovery code or a challenge are written only if nobody did so since it was read, so
+    of two requests racing with the same code one loses (InvalidCode, InvalidChallenge).
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[UUID, TwoFactor] = {}
+        self.challenges_seen: dict[str, SignInChallenge] = {}
+
+    def add(self, two_factor: TwoFactor) -> None:
+        self._add(two_factor)
+        self.seen[two_factor.user_id] = two_factor
+
+    async def get(self, user_id: UUID) -> TwoFactor | None:
+        """The account's second factor with its recovery codes, if two-factor is on."""
+        found = await self._get(user_id)
+        if found is not None:
+            self.seen[found.user_id] = found
+        return found
+
+    @abc.abstractmethod
+    async def enabled_among(self, user_ids: Iterable[UUID]) -> set[UUID]:
+        """Those of ``user_ids`` with two-factor on, in one query."""
+
+    @abc.abstractmethod
+    async def get_pending(self, user_id: UUID) -> PendingTwoFactor | None: ...
+
+    @abc.abstractmethod
+    async def put_pending(self, pending: PendingTwoFactor) -> None:
+        """Keep ``pending`` as the account's one set-up, replacing any earlier one."""
+
+    @abc.abstractmethod
+    async def remove_pending(self, user_id: UUID) -> None: ...
+
+    @abc.abstractmethod
+    def add_challenge(self, challenge: SignInChallenge) -> None: ...
+
+    @abc.abstractmethod
+    async def remove_expired_challenges(self, user_id: UUID, *, now: datetime) -> None:
+        """Forget the account's challenges that expired before ``now`` (used or not), so
+        each account keeps only the few of the last minutes."""
+
+    @abc.abstractmethod
+    async def encrypted_secrets(self) -> list[StoredSecret]:
+        """Every secret kept encrypted: each second factor's and each pending set-up's."""
+
+    @abc.abstractmethod
+    async def replace_secret(self, stored: StoredSecret, secret_encrypted: str) -> None:
+        """Store ``secret_encrypted`` in place of ``stored`` (the same secret re-encrypted)."""
+
+    async def get_challenge(self, token_hash: str) -> SignInChallenge | None:
+        found = await self._get_challenge(token_hash)
+        if found is not None:
+            self.challenges_seen[found.token_hash] = found
+        return found
+
+    @abc.abstractmethod
+    def _add(self, two_factor: TwoFactor) -> None: ...
+
+    @abc.abstractmethod
+    async def _get(self, user_id: UUID) -> TwoFactor | None: ...
+
+    @abc.abstractmethod
+    async def _get_challenge(self, token_hash: str) -> SignInChallenge | None: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -19,10 +20,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infrastructure import encryption
+
 Environment = Literal["development", "production", "test"]
 DEFAULT_INSTANCE = Path("instance")
 DEFAULT_STATIC_ROOT = Path("build/static")
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+ENCRYPTION_KEY_FILE = "encryption_key"
 MIN_SECRET_LENGTH = 32
 MIN_METRICS_TOKEN_LENGTH = 16
 
@@ -107,6 +111,14 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(default=None, validation_alias="SMTP_PASSWORD")
     smtp_timeout: float = Field(default=10, gt=0, le=120, validation_alias="SMTP_TIMEOUT")
 
+    encryption_keys: SecretStr | None = Field(default=None, validation_alias="ENCRYPTION_KEYS")
+    trusted_browser_days: int = Field(
+        default=30, ge=1, le=365, validation_alias="TRUSTED_BROWSER_DAYS"
+    )
+    admin_requires_two_factor: bool | None = Field(
+        default=None, validation_alias="ADMIN_REQUIRES_TWO_FACTOR"
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -140,6 +152,15 @@ class Settings(BaseSettings):
             raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return self
 
+    @field_validator("encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not all(map(encryption.is_key, _split(value))):
+            raise ValueError("each of the comma-separated keys must be a Fernet key")
+        if value is not None and not _split(value):
+            raise ValueError("give at least one Fernet key")
+        return value
+
     @model_validator(mode="after")
     def _production_uses_a_server_database(self) -> Settings:
         sqlite = not self.database_url or self.database_url.startswith("sqlite")
@@ -154,6 +175,12 @@ class Settings(BaseSettings):
     def _production_mails_over_smtp(self) -> Settings:
         if self.env == "production" and not self.smtp_host:
             raise ValueError("SMTP_HOST must be set when GATEHOUSE_ENV=production")
+        return self
+
+    @model_validator(mode="after")
+    def _production_encrypts_with_its_own_keys(self) -> Settings:
+        if self.env == "production" and self.encryption_keys is None:
+            raise ValueError("ENCRYPTION_KEYS must be set when GATEHOUSE_ENV=production")
         return self
 
     @property
@@ -183,14 +210,32 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         return _kept_secret(self.instance_path / SECRET_KEY_FILE)
 
+    def encryption_key_list(self) -> list[str]:
+        """The keys for secrets at rest, the encrypting one first: the setting, or
+        (outside production) one generated and kept in the instance folder."""
+        if self.encryption_keys is not None:
+            return _split(self.encryption_keys)
+        return [_kept_secret(self.instance_path / ENCRYPTION_KEY_FILE, encryption.new_key)]
 
-def _kept_secret(path: Path) -> str:
+    @property
+    def effective_admin_requires_two_factor(self) -> bool:
+        """The setting, or by default on in production only."""
+        if self.admin_requires_two_factor is None:
+            return self.is_production
+        return self.admin_requires_two_factor
+
+
+def _split(keys: SecretStr) -> list[str]:
+    return [key.strip() for key in keys.get_secret_value().split(",") if key.strip()]
+
+
+def _kept_secret(path: Path, make: Callable[[], str] | None = None) -> str:
     """The key in ``path``, made first when missing: private (0600) from its first byte,
     and made once even when two processes start together."""
     if path.exists():
         return path.read_text("utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
+    key = make() if make is not None else secrets.token_urlsafe(48)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -220,6 +265,10 @@ def _shown(settings: Settings, name: str) -> str:
         return masked_url(settings.effective_database_url)
     if name == "secret_key" and value is None:
         return f"generated ({settings.instance_path / SECRET_KEY_FILE})"
+    if name == "encryption_keys" and value is None:
+        return f"generated ({settings.instance_path / ENCRYPTION_KEY_FILE})"
+    if name == "admin_requires_two_factor" and value is None:
+        return str(settings.effective_admin_requires_two_factor).lower()
     if name == "log_format" and value is None:
         return settings.effective_log_format
     if isinstance(value, SecretStr):

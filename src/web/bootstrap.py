@@ -22,6 +22,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.db.engine import make_engine
 from infrastructure.db.outbox import SqlAlchemyPendingInvalidations
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.encryption import FernetSecretBox
 from infrastructure.login_digest import HmacLoginDigest
 from infrastructure.mail import FolderMailer, JinjaMailTemplates, RetryingMailer, SmtpMailer
 from infrastructure.near_cache import (
@@ -32,6 +33,7 @@ from infrastructure.near_cache import (
 )
 from infrastructure.passwords import HashingPool, PasslibPasswordHasher, make_context
 from infrastructure.rate_limits import MemoryCounters, RedisCounters
+from infrastructure.recovery_codes import HmacRecoveryCodeHasher
 from infrastructure.redis_guard import RedisDependency, RedisGuard, make_redis
 from infrastructure.settings import Settings
 from infrastructure.throttle import WindowLoginThrottle
@@ -126,6 +128,8 @@ def build_runtime(settings: Settings) -> Runtime:
             counters, settings.reset_address_limit, settings.reset_address_window
         ),
         login_digest=HmacLoginDigest(settings.secret()),
+        secret_box=FernetSecretBox(settings.encryption_key_list()),
+        recovery_codes=HmacRecoveryCodeHasher(settings.secret()),
         dependencies={"redis": RedisDependency(redis)} if redis is not None else {},
         cache=read_cache(near_cache, settings),
     )

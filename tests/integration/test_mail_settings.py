@@ -10,6 +10,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from domain.ports import MailMessage
+from infrastructure.encryption import new_key
 from infrastructure.mail import RetryingMailer
 from infrastructure.settings import Settings, SettingsError, load_settings
 from tests.integration.smtp_server import HOST, free_port, running
@@ -52,6 +53,7 @@ def test_production_with_an_smtp_host_loads() -> None:
         SECRET_KEY=SECRET,
         SMTP_HOST="smtp.example.com",
         DATABASE_URL=POSTGRES,
+        ENCRYPTION_KEYS=new_key(),
     )
     assert settings.smtp_host == "smtp.example.com"
 

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from infrastructure.encryption import FernetSecretBox, new_key
 from infrastructure.settings import SettingsError, describe, load_settings
 from web.cli import main
 
 SECRET = "k" * 40
+KEY, OLD_KEY = new_key(), new_key()
 POSTGRES = "postgresql+asyncpg://gatehouse:hunter2hunter2@db.internal:5432/gatehouse"
 
 
@@ -23,6 +25,7 @@ POSTGRES = "postgresql+asyncpg://gatehouse:hunter2hunter2@db.internal:5432/gateh
         ({"SECRET_KEY": "short", "DATABASE_URL": POSTGRES, "SMTP_HOST": "smtp"}, "SECRET_KEY"),
         ({"SECRET_KEY": SECRET, "SMTP_HOST": "smtp"}, "DATABASE_URL"),
         ({"SECRET_KEY": SECRET, "DATABASE_URL": POSTGRES}, "SMTP_HOST"),
+        ({"SECRET_KEY": SECRET, "DATABASE_URL": POSTGRES, "SMTP_HOST": "smtp"}, "ENCRYPTION_KEYS"),
     ],
 )
 def test_production_refuses_unsafe_settings_with_one_line(
@@ -40,6 +43,7 @@ def test_production_on_sqlite_is_allowed_only_when_asked_for() -> None:
         SECRET_KEY=SECRET,
         SMTP_HOST="smtp",
         ALLOW_SQLITE_IN_PRODUCTION=True,
+        ENCRYPTION_KEYS=new_key(),
     )
     assert settings.effective_database_url.startswith("sqlite+aiosqlite:///")
 
@@ -50,15 +54,17 @@ def test_the_effective_settings_mask_every_secret() -> None:
         DATABASE_URL=POSTGRES,
         REDIS_URL="redis://:redispass@cache:6379/0",
         SMTP_PASSWORD="smtp-secret-words",
+        ENCRYPTION_KEYS=f"{KEY},{OLD_KEY}",
     )
     shown = dict(describe(settings))
     text = "\n".join(f"{k} {v}" for k, v in shown.items())
-    for secret in (SECRET, "hunter2hunter2", "redispass", "smtp-secret-words"):
+    for secret in (SECRET, "hunter2hunter2", "redispass", "smtp-secret-words", KEY, OLD_KEY):
         assert secret not in text
     assert shown["DATABASE_URL"] == "postgresql+asyncpg://gatehouse:***@db.internal:5432/gatehouse"
     assert shown["REDIS_URL"] == "redis://:***@cache:6379/0"
     assert shown["SECRET_KEY"] == "********"
     assert shown["SMTP_PASSWORD"] == "********"
+    assert shown["ENCRYPTION_KEYS"] == "********"
     assert shown["DB_POOL_SIZE"] == "10"
 
 
@@ -91,6 +97,8 @@ def test_the_defaults_are_shown_as_they_are_in_force(tmp_path: Path) -> None:
         "1048576",
     )
     assert shown["ALLOW_SQLITE_IN_PRODUCTION"] == "false"
+    assert shown["ENCRYPTION_KEYS"] == f"generated ({tmp_path / 'encryption_key'})"
+    assert (shown["TRUSTED_BROWSER_DAYS"], shown["ADMIN_REQUIRES_TWO_FACTOR"]) == ("30", "false")
     assert not [name for name in shown if "effective" in name.lower()]
 
 
@@ -120,6 +128,10 @@ def test_values_that_were_set_are_shown_in_the_form_they_were_set_in() -> None:
         ("MEMBERS_PER_PAGE", "1000"),
         ("SESSION_IDLE_TIMEOUT", "soon"),
         ("LOG_FORMAT", "xml"),
+        ("ENCRYPTION_KEYS", "not-a-fernet-key"),
+        ("ENCRYPTION_KEYS", f"{new_key()},short"),
+        ("ENCRYPTION_KEYS", " , "),
+        ("TRUSTED_BROWSER_DAYS", "0"),
     ],
 )
 def test_an_invalid_value_is_one_line_naming_the_setting(name: str, value: str) -> None:
@@ -147,3 +159,46 @@ def test_the_development_key_is_private_from_its_first_byte(
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert kept.read_text("utf-8").strip() == key
     assert load_settings(GATEHOUSE_ENV="development", INSTANCE_PATH=tmp_path).secret() == key
+
+
+def test_development_keeps_a_generated_encryption_key_beside_the_secret_key(
+    tmp_path: Path,
+) -> None:
+    keys = load_settings(GATEHOUSE_ENV="development", INSTANCE_PATH=tmp_path).encryption_key_list()
+    kept = tmp_path / "encryption_key"
+    assert len(keys) == 1
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    again = load_settings(GATEHOUSE_ENV="development", INSTANCE_PATH=tmp_path)
+    assert again.encryption_key_list() == keys
+    assert FernetSecretBox(keys).decrypt(FernetSecretBox(keys).encrypt("s")) == "s"
+
+
+def test_the_encryption_keys_are_listed_first_one_first() -> None:
+    settings = load_settings(ENCRYPTION_KEYS=f" {KEY} ,{OLD_KEY},")
+    assert settings.encryption_key_list() == [KEY, OLD_KEY]
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "required"),
+    [
+        ("production", None, True),
+        ("development", None, False),
+        ("test", None, False),
+        ("production", "false", False),
+        ("development", "true", True),
+    ],
+)
+def test_admins_need_two_factor_by_default_in_production_only(
+    env: str, value: str | None, required: bool
+) -> None:
+    overrides = {"ADMIN_REQUIRES_TWO_FACTOR": value} if value is not None else {}
+    settings = load_settings(
+        GATEHOUSE_ENV=env,
+        SECRET_KEY=SECRET,
+        DATABASE_URL=POSTGRES,
+        SMTP_HOST="smtp",
+        ENCRYPTION_KEYS=KEY,
+        **overrides,
+    )
+    assert settings.effective_admin_requires_two_factor is required
+    assert dict(describe(settings))["ADMIN_REQUIRES_TWO_FACTOR"] == str(required).lower()

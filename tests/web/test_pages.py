@@ -14,6 +14,7 @@ from quart import Quart
 from quart.testing import QuartClient
 
 from domain import password_policy
+from infrastructure.encryption import new_key
 from web import assets
 from web.headers import YEAR
 
@@ -148,7 +149,10 @@ async def test_static_files_carry_the_security_headers(client: QuartClient) -> N
 
 async def test_production_static_files_carry_hsts(make_app: AppMaker) -> None:
     async with make_app(
-        GATEHOUSE_ENV="production", SMTP_HOST="127.0.0.1", ALLOW_SQLITE_IN_PRODUCTION=True
+        GATEHOUSE_ENV="production",
+        SMTP_HOST="127.0.0.1",
+        ALLOW_SQLITE_IN_PRODUCTION=True,
+        ENCRYPTION_KEYS=new_key(),
     ) as app:
         response = await app.test_client().get(STYLESHEET, scheme="https")
     assert response.headers["Strict-Transport-Security"].startswith(f"max-age={YEAR}")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.tables import audit_events
+from infrastructure.encryption import new_key
 from tests.conftest import unique_name
 from tests.web.conftest import PASSWORD, Account, AppMaker, csrf_token
 from web.throttling import EXEMPT
@@ -187,7 +188,10 @@ async def test_production_adds_hsts_and_secure_cookies(
     make_app: AppMaker, account: Account
 ) -> None:
     async with make_app(
-        GATEHOUSE_ENV="production", SMTP_HOST="127.0.0.1", ALLOW_SQLITE_IN_PRODUCTION=True
+        GATEHOUSE_ENV="production",
+        SMTP_HOST="127.0.0.1",
+        ALLOW_SQLITE_IN_PRODUCTION=True,
+        ENCRYPTION_KEYS=new_key(),
     ) as app:
         client = app.test_client()
         page = await client.get("/", scheme="https")

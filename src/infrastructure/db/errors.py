@@ -18,6 +18,9 @@ _UNIQUE_KEYS: tuple[tuple[str, type[errors.DomainError], str], ...] = (
     ("email_key", errors.EmailTaken, "email"),
     ("roles_name", errors.RoleAlreadyExists, "name"),
     ("roles.name", errors.RoleAlreadyExists, "name"),
+    # A second factor per account: two set-ups confirmed at once.
+    ('"pk_two_factor"', errors.TwoFactorAlreadyEnabled, "code"),
+    ("two_factor.user_id", errors.TwoFactorAlreadyEnabled, "code"),
 )
 
 _UNREACHABLE = (exc.OperationalError, exc.InterfaceError, OSError, TimeoutError)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -142,6 +143,49 @@ cache_outbox = Table(
     Column("members", Boolean, nullable=False),
 )
 Index("ix_cache_outbox_created_at", cache_outbox.c.created_at)
+
+two_factor = Table(
+    "two_factor",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # Fernet tokens of a 32-character secret are about 140 characters.
+    Column("secret_encrypted", String(500), nullable=False),
+    Column("enabled_at", Timestamp(), nullable=False),
+    Column("last_step", BigInteger, nullable=True),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column(
+        "user_id",
+        Uuid,
+        ForeignKey("two_factor.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("code_hash", String(64), primary_key=True),
+    Column("used_at", Timestamp(), nullable=True),
+)
+
+two_factor_pending = Table(
+    "two_factor_pending",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret_encrypted", String(500), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+)
+
+sign_in_challenges = Table(
+    "sign_in_challenges",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("remember", Boolean, nullable=False),
+    Column("api_token", Boolean, nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Column("used_at", Timestamp(), nullable=True),
+)
+Index("ix_sign_in_challenges_user_id", sign_in_challenges.c.user_id)
 
 # Prefix search (admin user search) on PostgreSQL: LIKE 'abc%' can use these whatever
 # the database's collation. SQLite searches the unique indexes by range instead.

@@ -16,12 +16,14 @@ from infrastructure.db.outbox import SqlAlchemyOutbox
 from infrastructure.db.repositories import SqlAlchemyUserRepository
 from infrastructure.db.roles import SqlAlchemyRoleRepository
 from infrastructure.db.sessions import SqlAlchemySessionRepository
+from infrastructure.db.two_factor import SqlAlchemyTwoFactorRepository
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
     users: SqlAlchemyUserRepository
     roles: SqlAlchemyRoleRepository
     sessions: SqlAlchemySessionRepository
+    two_factor: SqlAlchemyTwoFactorRepository
     audit: SqlAlchemyAuditLog
     outbox: SqlAlchemyOutbox
 
@@ -64,6 +66,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.users = SqlAlchemyUserRepository(connection, self._clock)
         self.roles = SqlAlchemyRoleRepository(connection)
         self.sessions = SqlAlchemySessionRepository(connection)
+        self.two_factor = SqlAlchemyTwoFactorRepository(connection)
         self.audit = SqlAlchemyAuditLog(connection)
         self.outbox = SqlAlchemyOutbox(connection)
 
@@ -72,6 +75,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         async with translated():
             await self.roles.flush()
             await self.users.flush()
+            await self.two_factor.flush()
             await self.sessions.flush()
             await self.audit.flush()
             await self.outbox.flush()

@@ -6,6 +6,7 @@ from quart import Blueprint, ResponseReturnValue, flash, redirect, request, url_
 
 from application import accounts
 from application.commands import RegisterUser, SignIn
+from application.results import TwoFactorRequired
 from domain import errors
 from web import auth, forms
 from web.client import client
@@ -18,6 +19,9 @@ blueprint = Blueprint("public", __name__)
 
 SIGN_IN_FIELDS = ("login", "password")
 REGISTER_FIELDS = ("username", "email", "password", "confirm")
+TWO_FACTOR_PENDING = (
+    "This account signs in with a second factor, which this page does not ask for yet."
+)
 
 
 @blueprint.get("/")
@@ -37,6 +41,9 @@ async def sign_in() -> ResponseReturnValue:
         signed_in = await services().sign_in(cmd)
     except errors.InvalidCredentials as error:
         return await _sign_in_form(values, {"form": error.message}, 400)
+    if isinstance(signed_in, TwoFactorRequired):
+        # The code step of the sign-in page comes with the two-factor pages.
+        return await _sign_in_form(values, {"form": TWO_FACTOR_PENDING}, 400)
     auth.start(signed_in)
     await flash(f"Welcome, {signed_in.user.full_name}.", "success")
     return redirect(_next() or url_for("users.members"), 303)

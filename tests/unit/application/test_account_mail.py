@@ -6,13 +6,19 @@ import logging
 
 import pytest
 
-from application.commands import RequestPasswordReset, ResetPassword
+from application.commands import (
+    CompleteSignIn,
+    ConfirmTwoFactor,
+    RequestPasswordReset,
+    ResetPassword,
+)
 from application.mail import AccountMail
+from application.results import TwoFactorRequired
 from application.services import Services
-from domain import events
+from domain import events, totp, two_factor
 from domain.ports import Mailer, MailMessage
 from tests.fakes import FakeClock, FakeState, PlainMailTemplates, RecordingBus, RecordingMailer
-from tests.unit.application.helpers import CLIENT, NEW_PASSWORD, SignUp, credentials
+from tests.unit.application.helpers import CLIENT, NEW_PASSWORD, SignUp, acting, credentials
 
 
 class BrokenMailer(Mailer):
@@ -151,3 +157,29 @@ async def test_a_mailer_that_fails_does_not_fail_the_use_case(
     for record in caplog.records:
         assert record.exc_info is not None
         assert isinstance(record.exc_info[1], ConnectionError)
+
+
+async def test_each_two_factor_change_mails_a_notice_and_a_used_code_says_how_many_remain(
+    services: Services, mailer: RecordingMailer, sign_up: SignUp, make_admin: SignUp
+) -> None:
+    user = await sign_up("alice")
+    boss = await make_admin("boss")
+    setup = await services.begin_two_factor_setup(user.id)
+    clock = services.clock
+    code = totp.code_at(setup.secret, two_factor.step_of(clock.now()))
+    codes = await services.confirm_two_factor_setup(ConfirmTwoFactor(user_id=user.id, code=code))
+    started = await services.sign_in(credentials("alice"))
+    assert isinstance(started, TwoFactorRequired)
+    await services.complete_sign_in(
+        CompleteSignIn(challenge=started.challenge, code=codes.codes[0], client=CLIENT)
+    )
+    await services.reset_two_factor(user.id, acting(boss))
+    await services.bus.drain()
+
+    notices = [m for m in mailer.sent if m.to == "alice@example.com" and m.subject != "welcome"]
+    assert [m.subject for m in notices] == [
+        "two_factor_enabled",
+        "recovery_code_used",
+        "two_factor_reset",
+    ]
+    assert "remaining=9" in notices[1].text

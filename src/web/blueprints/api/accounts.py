@@ -18,7 +18,7 @@ from application.commands import (
     SignIn,
     UpdateProfile,
 )
-from application.results import MemberSummary, UserDetail
+from application.results import MemberSummary, TwoFactorRequired, UserDetail
 from web import auth, csrf
 from web.blueprints.api.base import blueprint, no_content, problems
 from web.blueprints.api.schemas import (
@@ -128,6 +128,9 @@ def _page(cursor: str | None) -> int:
         return 1
 
 
+TWO_FACTOR_PENDING = "This account signs in with a second factor, which this API does not take yet."
+
+
 @blueprint.post("/sessions")
 @limited("sign_in")
 @validate_request(SignInBody)
@@ -153,6 +156,9 @@ async def sign_in(data: SignInBody) -> tuple[Token, int]:
         api_token=True,
     )
     signed_in = await services().sign_in(cmd)
+    if isinstance(signed_in, TwoFactorRequired):
+        # The code step of the API comes with the two-factor routes.
+        raise Unauthorized(TWO_FACTOR_PENDING)
     if data.cookie:
         auth.start(signed_in)
     token = Token(
