@@ -93,7 +93,7 @@ async def test_a_right_code_turns_it_on_and_shows_ten_codes_once_with_a_download
     assert unquote(html.unescape(link.group(1))).split() == codes
     after = await (await as_member.get(PAGE)).get_data(as_text=True)
     assert "Two-factor sign-in is on" in after
-    assert "10 of 10" in after
+    assert "10 of 10 left" in after
     assert not any(code in after for code in codes)
 
 
@@ -147,7 +147,7 @@ async def test_every_post_needs_the_csrf_token(as_member: QuartClient) -> None:
     ):
         refused = await as_member.post(path, form=form)
         assert refused.status_code == 400
-    assert "10 of 10" in await (await as_member.get(PAGE)).get_data(as_text=True)
+    assert "10 of 10 left" in await (await as_member.get(PAGE)).get_data(as_text=True)
 
 
 async def test_turning_it_off_needs_the_password_and_a_code(as_member: QuartClient) -> None:
@@ -185,6 +185,15 @@ async def test_new_recovery_codes_need_the_password_and_replace_the_old(
     fresh = _CODES.findall(await right.get_data(as_text=True))
     assert right.status_code == 200
     assert len(set(fresh)) == 10 and not set(fresh) & set(old)
+
+
+async def test_the_page_while_on_gives_each_field_its_own_id(as_member: QuartClient) -> None:
+    await turn_on_by_page(as_member)
+    page = await (await as_member.get(PAGE)).get_data(as_text=True)
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    for field in ("codes-password", "disable-password", "disable-code"):
+        assert f'<label for="{field}">' in page and f'<input id="{field}"' in page
 
 
 async def test_the_forms_for_on_need_it_on(as_member: QuartClient) -> None:
