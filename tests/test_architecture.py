@@ -54,8 +54,13 @@ ALLOWED = {
 # are checked in that one place, so no other module of any layer may import it.
 ONLY_IN = {"email_validator": "domain.values"}
 # In the web layer, Jinja is reached through the one module that renders pages, and
-# Markdown through the one page that shows it (the API reference).
-WEB_ONLY_IN = {"jinja2": "web.rendering", "markdown_it": "web.blueprints.docs"}
+# Markdown through the one page that shows it (the API reference), and QR codes through
+# the one module that draws them.
+WEB_ONLY_IN = {
+    "jinja2": "web.rendering",
+    "markdown_it": "web.blueprints.docs",
+    "segno": "web.qr",
+}
 
 
 def modules(package: str) -> Iterator[tuple[str, Path]]:

@@ -133,6 +133,11 @@ class Services:
             user_id, uow=self.uow_factory(), box=self.secret_box, clock=self.clock
         )
 
+    async def pending_two_factor_setup(self, user_id: UUID) -> TwoFactorSetup | None:
+        return await two_factor.pending_setup(
+            user_id, uow=self.uow_factory(), box=self.secret_box, clock=self.clock
+        )
+
     async def confirm_two_factor_setup(self, cmd: ConfirmTwoFactor) -> RecoveryCodes:
         return await two_factor.confirm_setup(
             cmd,

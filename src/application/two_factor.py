@@ -64,6 +64,24 @@ async def begin_setup(
     )
 
 
+async def pending_setup(
+    user_id: UUID, *, uow: UnitOfWork, box: SecretBox, clock: Clock
+) -> TwoFactorSetup | None:
+    """The set-up begun and not yet expired, to show its key again (a reload, a wrong
+    code), or None."""
+    async with uow:
+        user = await _active_user(uow, user_id)
+        pending = await uow.two_factor.get_pending(user_id)
+    if pending is None or pending.is_expired(now=clock.now()):
+        return None
+    secret = box.decrypt(pending.secret_encrypted)
+    return TwoFactorSetup(
+        secret=secret,
+        otpauth_uri=two_factor.otpauth_uri(secret, str(user.username)),
+        expires_at=pending.expires_at,
+    )
+
+
 async def confirm_setup(
     cmd: ConfirmTwoFactor,
     *,

@@ -14,6 +14,7 @@ from domain.values import has_control_characters
 
 M = TypeVar("M", bound=BaseModel)
 FieldErrors = dict[str, str]
+REQUIRED = "This field is required."
 SECRET_FIELDS = frozenset({"password", "confirm", "current_password", "new_password"})
 
 
@@ -59,6 +60,12 @@ def field_errors(problems: Iterable[errors.DomainError]) -> FieldErrors:
     return found
 
 
+def required(values: Mapping[str, str], names: Iterable[str]) -> FieldErrors:
+    """A message for each named field left empty (the commands accept empty text where
+    the use case decides, such as a code that is simply wrong)."""
+    return {name: REQUIRED for name in names if not values.get(name)}
+
+
 def kept(values: Mapping[str, str]) -> dict[str, str]:
     """What to put back into the form: everything typed except secrets."""
     return {key: value for key, value in values.items() if key not in SECRET_FIELDS}
@@ -66,13 +73,13 @@ def kept(values: Mapping[str, str]) -> dict[str, str]:
 
 def _message(kind: str, ctx: Mapping[str, object]) -> str:
     if kind == "string_too_short" and ctx.get("min_length") == 1:
-        return "This field is required."
+        return REQUIRED
     if kind == "string_too_short":
         return f"Use at least {ctx.get('min_length')} characters."
     if kind == "string_too_long":
         return f"Use at most {ctx.get('max_length')} characters."
     if kind == "missing":
-        return "This field is required."
+        return REQUIRED
     return "This value is not valid."
 
 

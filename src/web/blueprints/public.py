@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, ResponseReturnValue, flash, redirect, request, url_for
+from quart import Blueprint, ResponseReturnValue, flash, redirect, request, session, url_for
 
 from application import accounts
-from application.commands import RegisterUser, SignIn
-from application.results import TwoFactorRequired
+from application.commands import CompleteSignIn, RegisterUser, SignIn
+from application.results import SignedIn, TwoFactorRequired
 from domain import errors
 from web import auth, forms
 from web.client import client
@@ -19,9 +19,10 @@ blueprint = Blueprint("public", __name__)
 
 SIGN_IN_FIELDS = ("login", "password")
 REGISTER_FIELDS = ("username", "email", "password", "confirm")
-TWO_FACTOR_PENDING = (
-    "This account signs in with a second factor, which this page does not ask for yet."
-)
+# The signed session cookie holds only the challenge's opaque token; the half-signed-in
+# state itself is kept on the server by the use case (5 minutes, single use).
+CHALLENGE_KEY = "two_factor_challenge"
+SIGN_IN_AGAIN = "Your sign-in has expired. Sign in again with your password."
 
 
 @blueprint.get("/")
@@ -42,11 +43,55 @@ async def sign_in() -> ResponseReturnValue:
     except errors.InvalidCredentials as error:
         return await _sign_in_form(values, {"form": error.message}, 400)
     if isinstance(signed_in, TwoFactorRequired):
-        # The code step of the sign-in page comes with the two-factor pages.
-        return await _sign_in_form(values, {"form": TWO_FACTOR_PENDING}, 400)
+        session[CHALLENGE_KEY] = signed_in.challenge
+        return redirect(url_for("public.two_factor_form", next=_next()), 303)
+    return await _signed_in(signed_in)
+
+
+async def _signed_in(signed_in: SignedIn) -> ResponseReturnValue:
     auth.start(signed_in)
     await flash(f"Welcome, {signed_in.user.full_name}.", "success")
     return redirect(_next() or url_for("users.members"), 303)
+
+
+@blueprint.get("/sign-in/two-factor/")
+async def two_factor_form() -> ResponseReturnValue:
+    if CHALLENGE_KEY not in session:
+        return redirect(url_for("public.home", next=_next()), 303)
+    return await render("public/two_factor.html", problems={}, next=_next())
+
+
+@blueprint.post("/sign-in/two-factor/")
+@limited("sign_in")
+async def two_factor() -> ResponseReturnValue:
+    """The code step: a code from the app or a recovery code finishes the sign-in the
+    password began. A wrong code counts toward the account's lock (the use case)."""
+    challenge = session.get(CHALLENGE_KEY)
+    if not isinstance(challenge, str):
+        await flash(SIGN_IN_AGAIN, "info")
+        return redirect(url_for("public.home", next=_next()), 303)
+    values, problems = await forms.read_form(("code",))
+    cmd, invalid = forms.build(
+        CompleteSignIn, {**values, "challenge": challenge, "client": client()}
+    )
+    problems = forms.required(values, ("code",)) | invalid | problems
+    if problems or cmd is None:
+        return await _two_factor_form(problems, 422)
+    try:
+        signed_in = await services().complete_sign_in(cmd)
+    except errors.InvalidCode as error:
+        return await _two_factor_form({"code": error.message}, 400)
+    except errors.InvalidChallenge:
+        session.pop(CHALLENGE_KEY, None)
+        await flash(SIGN_IN_AGAIN, "info")
+        return redirect(url_for("public.home", next=_next()), 303)
+    session.pop(CHALLENGE_KEY, None)
+    return await _signed_in(signed_in)
+
+
+async def _two_factor_form(problems: forms.FieldErrors, status: int) -> ResponseReturnValue:
+    page = await render("public/two_factor.html", problems=problems, next=_next())
+    return page, status
 
 
 async def _sign_in_form(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
 from uuid import UUID
 
 from quart import (
@@ -15,10 +16,17 @@ from quart import (
     url_for,
 )
 
-from application.commands import ChangePassword, ListMembers, UpdateProfile
-from application.results import UserDetail
+from application.commands import (
+    ChangePassword,
+    ConfirmTwoFactor,
+    DisableTwoFactor,
+    ListMembers,
+    RegenerateRecoveryCodes,
+    UpdateProfile,
+)
+from application.results import RecoveryCodes, UserDetail
 from domain import errors
-from web import auth, devices, forms
+from web import auth, devices, forms, qr
 from web.auth import login_required
 from web.client import client
 from web.rendering import confirmation, render
@@ -148,6 +156,123 @@ async def revoke_other_sessions() -> ResponseReturnValue:
     noun = "session" if ended == 1 else "sessions"
     await flash(f"Signed out {ended} other {noun}.", "success")
     return redirect(url_for("users.sessions"), 303)
+
+
+TWO_FACTOR_FIELDS = ("code",)
+DISABLE_FIELDS = ("password", "code")
+
+
+@blueprint.get("/me/two-factor/")
+@login_required
+async def two_factor() -> ResponseReturnValue:
+    return await _two_factor_page(problems={})
+
+
+@blueprint.post("/me/two-factor/")
+@login_required
+async def confirm_two_factor() -> ResponseReturnValue:
+    """The first code from the app turns two-factor on; the recovery codes show once."""
+    values, problems = await forms.read_form(TWO_FACTOR_FIELDS)
+    cmd, invalid = forms.build(
+        ConfirmTwoFactor, {**values, "user_id": _me().id, "client": client()}
+    )
+    problems = forms.required(values, TWO_FACTOR_FIELDS) | invalid | problems
+    if cmd is None or problems:
+        return await _two_factor_page(problems=problems), 422
+    try:
+        codes = await services().confirm_two_factor_setup(cmd)
+    except errors.TwoFactorAlreadyEnabled:
+        return redirect(url_for("users.two_factor"), 303)
+    except (errors.InvalidCode, errors.SetupExpired) as error:
+        return await _two_factor_page(problems={"code": error.message}), 400
+    await flash("Two-factor sign-in is on.", "success")
+    return await _recovery_codes_page(codes, fresh_setup=True)
+
+
+@blueprint.post("/me/two-factor/disable")
+@login_required
+async def disable_two_factor() -> ResponseReturnValue:
+    values, problems = await forms.read_form(DISABLE_FIELDS)
+    cmd, invalid = forms.build(
+        DisableTwoFactor, {**values, "user_id": _me().id, "client": client()}
+    )
+    problems = forms.required(values, DISABLE_FIELDS) | invalid | problems
+    if cmd is None or problems:
+        return await _two_factor_page(disable_problems=problems), 422
+    try:
+        await services().disable_two_factor(cmd)
+    except errors.TwoFactorNotEnabled:
+        return redirect(url_for("users.two_factor"), 303)
+    except errors.InvalidCredentials as error:
+        return await _two_factor_page(disable_problems=forms.field_error(error)), 400
+    except errors.InvalidCode as error:
+        return await _two_factor_page(disable_problems={"code": error.message}), 400
+    await flash("Two-factor sign-in is off.", "success")
+    return redirect(url_for("users.profile"), 303)
+
+
+@blueprint.post("/me/two-factor/recovery-codes")
+@login_required
+async def new_recovery_codes() -> ResponseReturnValue:
+    values, problems = await forms.read_form(("password",))
+    cmd, invalid = forms.build(
+        RegenerateRecoveryCodes, {**values, "user_id": _me().id, "client": client()}
+    )
+    problems = forms.required(values, ("password",)) | invalid | problems
+    if cmd is None or problems:
+        return await _two_factor_page(codes_problems=problems), 422
+    try:
+        codes = await services().regenerate_recovery_codes(cmd)
+    except errors.TwoFactorNotEnabled:
+        return redirect(url_for("users.two_factor"), 303)
+    except errors.InvalidCredentials as error:
+        return await _two_factor_page(codes_problems=forms.field_error(error)), 400
+    await flash("New recovery codes are made; the old ones no longer work.", "success")
+    return await _recovery_codes_page(codes, fresh_setup=False)
+
+
+async def _two_factor_page(
+    *,
+    problems: forms.FieldErrors | None = None,
+    disable_problems: forms.FieldErrors | None = None,
+    codes_problems: forms.FieldErrors | None = None,
+) -> str:
+    """Status and the forms to turn it off or renew the codes when on; otherwise the key
+    of the set-up under way (or of a new one), as a QR code, a link and text."""
+    me = _me()
+    status = await services().two_factor_status(me.id)
+    setup = None
+    if not status.enabled:
+        services_ = services()
+        setup = await services_.pending_two_factor_setup(me.id)
+        if setup is None:
+            setup = await services_.begin_two_factor_setup(me.id)
+    return await render(
+        "users/two_factor.html",
+        status=status,
+        setup=setup,
+        qr_svg=qr.svg(setup.otpauth_uri) if setup else None,
+        key_groups=_grouped(setup.secret) if setup else "",
+        problems=problems or {},
+        disable_problems=disable_problems or {},
+        codes_problems=codes_problems or {},
+    )
+
+
+async def _recovery_codes_page(codes: RecoveryCodes, *, fresh_setup: bool) -> ResponseReturnValue:
+    text = "".join(f"{code}\n" for code in codes.codes)
+    page = await render(
+        "users/recovery_codes.html",
+        codes=codes.codes,
+        download=f"data:text/plain;charset=utf-8,{quote(text)}",
+        fresh_setup=fresh_setup,
+    )
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+def _grouped(secret: str) -> str:
+    """The key in groups of four, easier to copy by hand (apps ignore the spaces)."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def _me() -> UserDetail:
