@@ -62,6 +62,7 @@ DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.ValidationFailed: 422,
     errors.Conflict: 409,
     errors.InvalidCredentials: 400,
+    errors.InvalidChallenge: 401,  # the password step must be done again
     errors.InactiveUser: 403,
     errors.PermissionDenied: 403,
     errors.NotFound: 404,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from quart import Quart, Request, Response, request
 from quart.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
@@ -30,6 +31,15 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[FieldProblem] | None = None
+    challenge: str | None = Field(
+        default=None,
+        description="Only in `/problems/two-factor-required`: send it with a code to "
+        "`POST /api/v1/sessions/two-factor`. Single-use.",
+    )
+    expires_at: datetime | None = Field(
+        default=None,
+        description="Only in `/problems/two-factor-required`: when `challenge` stops working.",
+    )
 
 
 def wants_problem() -> bool:
@@ -52,7 +62,11 @@ def problem(
     code: str | None = None,
     field_errors: list[FieldProblem] | None = None,
     headers: dict[str, str] | None = None,
+    challenge: str | None = None,
+    expires_at: datetime | None = None,
 ) -> Response:
+    """A problem+json answer; ``challenge`` and ``expires_at`` only for a sign-in that
+    still owes a second factor."""
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     body = Problem(
         type=problem_type(code) if code else "about:blank",
@@ -60,6 +74,8 @@ def problem(
         status=status,
         detail=detail,
         errors=field_errors,
+        challenge=challenge,
+        expires_at=expires_at,
     )
     # A final newline, as every other JSON answer has: curl's output ends its line.
     text = body.model_dump_json(exclude_none=True) + "\n"

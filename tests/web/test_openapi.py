@@ -19,6 +19,7 @@ NO_CONTENT = {
     ("delete", f"{API}/sessions/current"),
     ("delete", f"{API}/sessions/{{session_id}}"),
     ("post", f"{API}/password-resets/{{token}}"),
+    ("post", f"{API}/users/me/two-factor/disable"),
 }
 METHODS = {"get", "put", "post", "delete", "patch"}
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")

@@ -1,6 +1,6 @@
 """The code step of signing in: a right password for an account with two-factor on leads
 to /sign-in/two-factor/, a half-signed-in state that is no session, finished by a code
-from the app or a recovery code. The API still gives such an account no token."""
+from the app or a recovery code. (The API's code step is in test_api_two_factor.py.)"""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from domain import totp, two_factor
 from infrastructure.db.tables import sign_in_challenges
 from tests.web.conftest import PASSWORD, Account, AppMaker, csrf_token, post_form
 
-API = "/api/v1"
 AUTH_COOKIE = "gatehouse_auth"
 STEP = "/sign-in/two-factor/"
 
@@ -227,16 +226,3 @@ async def test_wrong_codes_lock_the_account_with_the_429_page(
     assert "Too many" in await locked.get_data(as_text=True)
     assert int(locked.headers["Retry-After"]) > 0
     assert not auth_cookies(locked)
-
-
-async def test_the_api_gives_no_token_to_an_account_with_two_factor(
-    client: QuartClient, services: Services, account: Account
-) -> None:
-    await turn_on(services, account)
-    response = await client.post(
-        f"{API}/sessions", json={"login": account.user.username, "password": PASSWORD}
-    )
-    body = await response.get_json()
-    assert response.status_code == 401
-    assert "token" not in body
-    assert "second factor" in body["detail"]

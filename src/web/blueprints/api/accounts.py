@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from quart import ResponseReturnValue, abort, url_for
+from quart import Response, ResponseReturnValue, abort, url_for
 from quart_schema import security_scheme, validate_querystring, validate_request, validate_response
 from werkzeug.exceptions import Unauthorized
 
@@ -18,7 +18,7 @@ from application.commands import (
     SignIn,
     UpdateProfile,
 )
-from application.results import MemberSummary, TwoFactorRequired, UserDetail
+from application.results import MemberSummary, SignedIn, TwoFactorRequired, UserDetail
 from web import auth, csrf
 from web.blueprints.api.base import blueprint, no_content, problems
 from web.blueprints.api.schemas import (
@@ -36,6 +36,7 @@ from web.blueprints.api.schemas import (
     Token,
 )
 from web.client import client
+from web.problems import problem
 from web.runtime import services
 from web.throttling import limited, reserved
 
@@ -128,15 +129,12 @@ def _page(cursor: str | None) -> int:
         return 1
 
 
-TWO_FACTOR_PENDING = "This account signs in with a second factor, which this API does not take yet."
-
-
 @blueprint.post("/sessions")
 @limited("sign_in")
 @validate_request(SignInBody)
 @validate_response(Token, 201)
-@problems(400, 413, 415, 422, 429)
-async def sign_in(data: SignInBody) -> tuple[Token, int]:
+@problems(400, 401, 413, 415, 422, 429)
+async def sign_in(data: SignInBody) -> tuple[Token, int] | Response:
     """Sign in and get a bearer token.
 
     `login` is the username or the e-mail address. The answer's `token` is the key of
@@ -147,7 +145,11 @@ async def sign_in(data: SignInBody) -> tuple[Token, int]:
     `cookie`, the session cookie is set as well, for JavaScript in a browser.
 
     A wrong password, an unknown login and an inactive account get the same 400.
-    Too many failures for one account, or sign-ins from one address, are a 429."""
+    Too many failures for one account, or sign-ins from one address, are a 429.
+
+    For an account with two-factor sign-in on, the right password is answered with a
+    401 of type `/problems/two-factor-required` carrying a `challenge`: finish with
+    `POST /api/v1/sessions/two-factor` within 5 minutes."""
     cmd = SignIn(
         login=data.login,
         password=data.password,
@@ -157,17 +159,32 @@ async def sign_in(data: SignInBody) -> tuple[Token, int]:
     )
     signed_in = await services().sign_in(cmd)
     if isinstance(signed_in, TwoFactorRequired):
-        # The code step of the API comes with the two-factor routes.
-        raise Unauthorized(TWO_FACTOR_PENDING)
-    if data.cookie:
+        return problem(
+            401,
+            TWO_FACTOR_REQUIRED,
+            code="two_factor_required",
+            challenge=signed_in.challenge,
+            expires_at=signed_in.expires_at,
+        )
+    return token_for(signed_in, cookie=data.cookie), 201
+
+
+TWO_FACTOR_REQUIRED = (
+    "This account signs in with a second factor: send the challenge with a code from "
+    "the authenticator app (or a recovery code) to POST /api/v1/sessions/two-factor."
+)
+
+
+def token_for(signed_in: SignedIn, *, cookie: bool) -> Token:
+    """The answer to a finished sign-in; with ``cookie`` the session cookie too."""
+    if cookie:
         auth.start(signed_in)
-    token = Token(
+    return Token(
         token=signed_in.session_key,
         session_id=signed_in.session_id,
         expires_at=signed_in.expires_at,
         user=signed_in.user,
     )
-    return token, 201
 
 
 @blueprint.delete("/sessions/current")

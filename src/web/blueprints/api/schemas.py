@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from application.commands import PASSWORD_RULE, Text
+from application.commands import CODE_MAX, PASSWORD_RULE, TOKEN_MAX, Text
 from application.results import AuditRecord, MemberSummary, SessionView, UserDetail
 from domain import password_policy
 
@@ -187,3 +187,78 @@ class AuditSearch(BaseModel):
 class AuditEvents(BaseModel):
     items: list[AuditRecord]
     next: str | None = Field(description=NEXT)
+
+
+APP_CODE = "The six-digit code your authenticator app shows now."
+ANY_CODE = (
+    "The six-digit code your authenticator app shows now, or one of your unused "
+    "recovery codes (`xxxxx-xxxxx`; dashes, spaces and letter case do not matter)."
+)
+
+
+def code_field(description: str, *, digits_only: bool = False) -> Any:
+    return Field(
+        min_length=6,
+        max_length=6 if digits_only else CODE_MAX,
+        pattern=r"^[0-9]{6}$" if digits_only else None,
+        description=description,
+        examples=["492039"],
+    )
+
+
+class TwoFactorSignInBody(BaseModel):
+    model_config = _BODY
+
+    challenge: Text = Field(
+        min_length=1,
+        max_length=TOKEN_MAX,
+        description="The `challenge` of the 401 `/problems/two-factor-required` that "
+        "`POST /api/v1/sessions` answered with.",
+        examples=["b1Vt0mQm3kZ8oJ4yWcD2rX7nPqLs9aEeHf6gTu5iKvA"],
+    )
+    code: Text = code_field(ANY_CODE)
+    cookie: bool = Field(
+        default=False,
+        description="Also set the session cookie, for JavaScript in a browser.",
+        examples=[False],
+    )
+
+
+class TwoFactorKey(BaseModel):
+    """A key to add to an authenticator app, not yet in force."""
+
+    otpauth_uri: str = Field(
+        description="The `otpauth://totp/...` URI: show it as a QR code, or open it on the "
+        "phone, to add the account to an authenticator app."
+    )
+    secret: str = Field(description="The same key in base32, for typing in by hand.")
+    expires_at: datetime = Field(
+        description="Confirm with a code before this, or start again for a new key."
+    )
+
+
+class ConfirmBody(BaseModel):
+    model_config = _BODY
+
+    code: Text = code_field(APP_CODE, digits_only=True)
+
+
+class RecoveryCodeList(BaseModel):
+    """Single-use recovery codes, shown only this once: keep them somewhere safe."""
+
+    recovery_codes: list[str] = Field(
+        description="Ten codes, each good for one sign-in without the app."
+    )
+
+
+class DisableBody(BaseModel):
+    model_config = _BODY
+
+    password: Text = password_field("The account's password.")
+    code: Text = code_field(ANY_CODE)
+
+
+class PasswordBody(BaseModel):
+    model_config = _BODY
+
+    password: Text = password_field("The account's password.")
