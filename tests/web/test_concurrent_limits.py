@@ -14,10 +14,12 @@ from quart import Quart, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain import totp
 from infrastructure.db.tables import audit_events
 from infrastructure.redis_guard import MAX_CONNECTIONS
 from tests.conftest import unique_name
 from tests.web.conftest import PASSWORD, Account, AppMaker
+from tests.web.test_api_two_factor import challenge_of, enable, second_step
 from tests.web.test_shared_limits import (
     REDIS_REQUIRED,
     REDIS_URL,
@@ -135,3 +137,21 @@ async def test_registrations_at_once_from_one_address_make_exactly_the_limit(
     async with store(REGISTER_IP_LIMIT=3) as app:
         responses = await at_once(app, "POST", "/api/v1/users", bodies)
     assert statuses(responses) == {201: 3, 429: 9}
+
+
+async def test_thirty_wrong_codes_at_once_check_no_more_than_the_failure_limit(
+    store: Store, account: Account, web_engine: AsyncEngine
+) -> None:
+    """The code step takes its place in the account's window before checking, as the
+    password step does: a burst of wrong codes cannot outrun the lock."""
+    async with store(SIGNIN_FAILURE_LIMIT=5) as app:
+        enabled = await enable(app.test_client(), account)
+        challenge = (await challenge_of(app.test_client(), account.user.username))["challenge"]
+        wrong = [totp.code_at(enabled.secret, enabled.step + 10 + n) for n in range(30)]
+        bodies = [{"challenge": challenge, "code": code} for code in wrong]
+        responses = await at_once(app, "POST", "/api/v1/sessions/two-factor", bodies)
+        after = await second_step(app.test_client(), challenge, enabled.next_code())
+    assert await failed_sign_ins(web_engine) == 5
+    assert statuses(responses) == {400: 5, 429: 25}
+    assert all(int(r.headers["Retry-After"]) > 0 for r in responses if r.status_code == 429)
+    assert after.status_code == 429  # the right code waits for the lock too
