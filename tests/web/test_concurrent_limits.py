@@ -155,3 +155,14 @@ async def test_thirty_wrong_codes_at_once_check_no_more_than_the_failure_limit(
     assert statuses(responses) == {400: 5, 429: 25}
     assert all(int(r.headers["Retry-After"]) > 0 for r in responses if r.status_code == 429)
     assert after.status_code == 429  # the right code waits for the lock too
+
+
+async def test_one_challenge_sent_at_once_with_two_right_codes_opens_one_session(
+    store: Store, account: Account
+) -> None:
+    async with store() as app:
+        enabled = await enable(app.test_client(), account)
+        challenge = (await challenge_of(app.test_client(), account.user.username))["challenge"]
+        bodies = [{"challenge": challenge, "code": code} for code in enabled.recovery_codes[:2]]
+        responses = await at_once(app, "POST", "/api/v1/sessions/two-factor", bodies)
+    assert sorted(r.status_code for r in responses) == [201, 401]
