@@ -400,3 +400,14 @@ async def test_every_page_links_the_api_reference_in_its_footer(client: QuartCli
         html = await (await client.get(path)).get_data(as_text=True)
         footer = html.split('<footer class="footer">')[1]
         assert 'href="/docs"' in footer, path
+
+
+async def test_a_sign_in_401_says_what_it_means_there(document: Document) -> None:
+    """Elsewhere a 401 is a missing token; from the sign-in steps it is something else."""
+    paths = document["paths"]
+    usual = paths[f"{API}/users/me"]["get"]["responses"]["401"]["description"]
+    sign_in = paths[f"{API}/sessions"]["post"]["responses"]["401"]["description"]
+    code_step = paths[f"{API}/sessions/two-factor"]["post"]["responses"]["401"]["description"]
+    assert "/problems/two-factor-required" in sign_in
+    assert "/problems/invalid-challenge" in code_step
+    assert usual.startswith("Not signed in")

@@ -20,7 +20,7 @@ from application.commands import (
 )
 from application.results import MemberSummary, SignedIn, TwoFactorRequired, UserDetail
 from web import auth, csrf
-from web.blueprints.api.base import blueprint, no_content, problems
+from web.blueprints.api.base import blueprint, meaning, no_content, problems
 from web.blueprints.api.schemas import (
     Accepted,
     CsrfToken,
@@ -134,6 +134,11 @@ def _page(cursor: str | None) -> int:
 @validate_request(SignInBody)
 @validate_response(Token, 201)
 @problems(400, 401, 413, 415, 422, 429)
+@meaning(
+    401,
+    "The password was right, but the account signs in with a second factor: "
+    "`type` is `/problems/two-factor-required`, and `challenge` finishes the sign-in.",
+)
 async def sign_in(data: SignInBody) -> tuple[Token, int] | Response:
     """Sign in and get a bearer token.
 

@@ -73,6 +73,20 @@ PATH_PARAMETERS = {
 }
 
 
+MEANINGS = "_gatehouse_problem_meanings"
+
+
+def meaning(status: int, text: str) -> Callable[[F], F]:
+    """Say what ``status`` means for this operation, where the usual words would mislead
+    (a 401 from a sign-in is no missing token)."""
+
+    def decorate(view: F) -> F:
+        setattr(view, MEANINGS, {**getattr(view, MEANINGS, {}), status: text})
+        return view
+
+    return decorate
+
+
 def administrators_only(view: F) -> F:
     """Document that only administrators may call the operation: a 403 for everyone
     else, and a sentence in its description. (The use case checks the role itself.)"""
@@ -100,7 +114,8 @@ class ApiDocument(OpenAPIProvider):
         view = self._app.view_functions[rule.endpoint]
         for item in paths.values():
             for operation in item.values():
-                _describe(operation, admin=getattr(view, ADMINISTRATORS_ONLY, False))
+                admin = getattr(view, ADMINISTRATORS_ONLY, False)
+                _describe(operation, admin=admin, meanings=getattr(view, MEANINGS, {}))
         return paths, components
 
     def build_response_object(
@@ -125,18 +140,21 @@ class ApiDocument(OpenAPIProvider):
         return parameter
 
 
-def _describe(operation: dict[str, Any], *, admin: bool) -> None:
+def _describe(operation: dict[str, Any], *, admin: bool, meanings: dict[int, str]) -> None:
     """The view's docstring after its first line is the description (quart-schema keeps
     the blank line between them); the responses by number, none without words."""
     parts = [operation.get("description", "").strip(), ADMIN_NOTE if admin else ""]
     operation["description"] = "\n\n".join(part for part in parts if part)
     operation["responses"] = {
-        status: _response_described(int(status), response)
+        status: _response_described(int(status), response, meanings)
         for status, response in sorted(operation["responses"].items(), key=lambda kv: int(kv[0]))
     }
 
 
-def _response_described(status: int, response: dict[str, Any]) -> dict[str, Any]:
+def _response_described(
+    status: int, response: dict[str, Any], meanings: dict[int, str]
+) -> dict[str, Any]:
     if status >= 400:
-        return {**response, "description": PROBLEM_MEANINGS.get(status, HTTPStatus(status).phrase)}
+        usual = PROBLEM_MEANINGS.get(status, HTTPStatus(status).phrase)
+        return {**response, "description": meanings.get(status, usual)}
     return {**response, "description": response.get("description") or HTTPStatus(status).phrase}

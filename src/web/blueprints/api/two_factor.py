@@ -13,7 +13,7 @@ from application.commands import (
 )
 from application.results import TwoFactorStatus
 from web.blueprints.api.accounts import SIGNED_IN, me, token_for
-from web.blueprints.api.base import blueprint, no_content, problems
+from web.blueprints.api.base import blueprint, meaning, no_content, problems
 from web.blueprints.api.schemas import (
     ConfirmBody,
     DisableBody,
@@ -33,6 +33,11 @@ from web.throttling import limited
 @validate_request(TwoFactorSignInBody)
 @validate_response(Token, 201)
 @problems(400, 401, 413, 415, 422, 429)
+@meaning(
+    401,
+    "The challenge is used, expired or unknown "
+    "(`/problems/invalid-challenge`): sign in with the password again.",
+)
 async def complete_sign_in(data: TwoFactorSignInBody) -> tuple[Token, int]:
     """Finish a sign-in with a second factor and get a bearer token.
 
