@@ -120,6 +120,14 @@ def server_env(
         "SMTP_PORT": str(smtp[1]),
         "SMTP_SECURITY": "none",
         "DRAIN_SECONDS": "0",  # stop at once: draining has its own test
+        # Every browser test comes from 127.0.0.1, signing in more than 20 times a minute
+        # and registering more than 10 accounts an hour between them; the per-address
+        # limits have tests of their own (tests/web).
+        "SIGNIN_IP_LIMIT": "1000",
+        "REGISTER_IP_LIMIT": "1000",
+        "REGISTER_ATTEMPT_LIMIT": "1000",
+        "RESET_IP_LIMIT": "1000",
+        "REQUEST_IP_LIMIT": "100000",
     }
 
 
