@@ -33,6 +33,16 @@ async def read_form(fields: Iterable[str]) -> tuple[dict[str, str], FieldErrors]
     return values, problems
 
 
+async def read_command(
+    model: type[M], fields: tuple[str, ...], **extra: object
+) -> tuple[M | None, FieldErrors]:
+    """The command the posted ``fields`` (all required) make with ``extra``, or None, and
+    every field's problem: missing, not text, or refused by the model."""
+    values, problems = await read_form(fields)
+    cmd, invalid = build(model, {**values, **extra})
+    return cmd, required(values, fields) | invalid | problems
+
+
 def build(model: type[M], values: Mapping[str, object]) -> tuple[M | None, FieldErrors]:
     """The command, or None and a message per field that pydantic refused."""
     try:

@@ -70,11 +70,9 @@ async def two_factor() -> ResponseReturnValue:
     if not isinstance(challenge, str):
         await flash(SIGN_IN_AGAIN, "info")
         return redirect(url_for("public.home", next=_next()), 303)
-    values, problems = await forms.read_form(("code",))
-    cmd, invalid = forms.build(
-        CompleteSignIn, {**values, "challenge": challenge, "client": client()}
+    cmd, problems = await forms.read_command(
+        CompleteSignIn, ("code",), challenge=challenge, client=client()
     )
-    problems = forms.required(values, ("code",)) | invalid | problems
     if problems or cmd is None:
         return await _two_factor_form(problems, 422)
     try:

@@ -172,11 +172,9 @@ async def two_factor() -> ResponseReturnValue:
 @login_required
 async def confirm_two_factor() -> ResponseReturnValue:
     """The first code from the app turns two-factor on; the recovery codes show once."""
-    values, problems = await forms.read_form(TWO_FACTOR_FIELDS)
-    cmd, invalid = forms.build(
-        ConfirmTwoFactor, {**values, "user_id": _me().id, "client": client()}
+    cmd, problems = await forms.read_command(
+        ConfirmTwoFactor, TWO_FACTOR_FIELDS, user_id=_me().id, client=client()
     )
-    problems = forms.required(values, TWO_FACTOR_FIELDS) | invalid | problems
     if cmd is None or problems:
         return await _two_factor_page(problems=problems), 422
     try:
@@ -192,11 +190,9 @@ async def confirm_two_factor() -> ResponseReturnValue:
 @blueprint.post("/me/two-factor/disable")
 @login_required
 async def disable_two_factor() -> ResponseReturnValue:
-    values, problems = await forms.read_form(DISABLE_FIELDS)
-    cmd, invalid = forms.build(
-        DisableTwoFactor, {**values, "user_id": _me().id, "client": client()}
+    cmd, problems = await forms.read_command(
+        DisableTwoFactor, DISABLE_FIELDS, user_id=_me().id, client=client()
     )
-    problems = forms.required(values, DISABLE_FIELDS) | invalid | problems
     if cmd is None or problems:
         return await _two_factor_page(disable_problems=problems), 422
     try:
@@ -214,11 +210,9 @@ async def disable_two_factor() -> ResponseReturnValue:
 @blueprint.post("/me/two-factor/recovery-codes")
 @login_required
 async def new_recovery_codes() -> ResponseReturnValue:
-    values, problems = await forms.read_form(("password",))
-    cmd, invalid = forms.build(
-        RegenerateRecoveryCodes, {**values, "user_id": _me().id, "client": client()}
+    cmd, problems = await forms.read_command(
+        RegenerateRecoveryCodes, ("password",), user_id=_me().id, client=client()
     )
-    problems = forms.required(values, ("password",)) | invalid | problems
     if cmd is None or problems:
         return await _two_factor_page(codes_problems=problems), 422
     try:
