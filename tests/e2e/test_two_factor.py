@@ -10,18 +10,9 @@ import pyotp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.e2e.test_sessions import PASSWORD, register
+
 pytestmark = pytest.mark.e2e
-PASSWORD = "lanterns over the bay"
-
-
-async def register(page: Page, server: str, name: str) -> None:
-    await page.goto(f"{server}/register/")
-    await page.fill("#username", name)
-    await page.fill("#email", f"{name}@example.com")
-    await page.fill("#password", PASSWORD)
-    await page.fill("#confirm", PASSWORD)
-    await page.click("form.card button[type=submit]")
-    await expect(page.locator(".flash")).to_contain_text("Thank you for registering")
 
 
 async def password_step(page: Page, server: str, name: str) -> None:
