@@ -37,11 +37,13 @@ from domain.repositories import (
     RoleRepository,
     SessionRepository,
     StoredSecret,
+    TrustedBrowserRepository,
     TwoFactorRepository,
     UserRepository,
 )
 from domain.roles import ADMIN, Role
 from domain.sessions import Session, SessionPolicy
+from domain.trusted_browsers import TrustedBrowser
 from domain.two_factor import (
     PendingTwoFactor,
     SignInChallenge,
@@ -261,6 +263,44 @@ class FakeSessionRepository(SessionRepository):
             self.store[session.id] = stored
         for session_id in self.revoked_in_bulk:
             self.store[session_id].revoked_at = now
+        self.pending.clear()
+
+
+class FakeTrustedBrowserRepository(TrustedBrowserRepository):
+    def __init__(self, store: dict[UUID, TrustedBrowser]) -> None:
+        super().__init__()
+        self.store = store
+        self.pending: list[TrustedBrowser] = []
+        self.stale_before: tuple[UUID, datetime] | None = None
+
+    def _add(self, browser: TrustedBrowser) -> None:
+        self.pending.append(browser)
+
+    async def _get(self, browser_id: UUID) -> TrustedBrowser | None:
+        return copy.deepcopy(self.store.get(browser_id))
+
+    async def _get_by_token(self, token_hash: str) -> TrustedBrowser | None:
+        found = [b for b in self.store.values() if b.token_hash == token_hash]
+        return copy.deepcopy(found[0]) if found else None
+
+    async def _list_for_user(self, user_id: UUID) -> list[TrustedBrowser]:
+        mine = [b for b in self.store.values() if b.user_id == user_id and b.revoked_at is None]
+        return [copy.deepcopy(b) for b in sorted(mine, key=lambda b: b.created_at, reverse=True)]
+
+    async def remove_stale(self, user_id: UUID, *, now: datetime) -> None:
+        self.stale_before = (user_id, now)
+
+    def commit_into_store(self) -> None:
+        if self.stale_before is not None:
+            user_id, now = self.stale_before
+            for browser_id, browser in list(self.store.items()):
+                gone = browser.expires_at < now or (browser.revoked_at or now) < now
+                if browser.user_id == user_id and gone:
+                    del self.store[browser_id]
+        for browser in [*self.pending, *self.seen.values()]:
+            kept = copy.deepcopy(browser)
+            kept.events = []
+            self.store[browser.id] = kept
         self.pending.clear()
 
 
@@ -523,6 +563,7 @@ class FakeUnitOfWork(UnitOfWork):
     roles: FakeRoleRepository
     sessions: FakeSessionRepository
     two_factor: FakeTwoFactorRepository
+    trusted_browsers: FakeTrustedBrowserRepository
     audit: FakeAuditLog
     outbox: FakeOutbox
 
@@ -535,6 +576,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.roles = FakeRoleRepository(self.state.roles, self.state.users)
         self.sessions = FakeSessionRepository(self.state.sessions, self.state.users)
         self.two_factor = FakeTwoFactorRepository(self.state)
+        self.trusted_browsers = FakeTrustedBrowserRepository(self.state.trusted_browsers)
         self.audit = FakeAuditLog(self.state.audit)
         self.outbox = FakeOutbox(self.state.outbox)
         self.committed = False
@@ -543,6 +585,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.roles.commit_into_store()
         self.users.commit_into_store()
         self.two_factor.commit_into_store()
+        self.trusted_browsers.commit_into_store()
         self.sessions.commit_into_store(self.state.now())
         self.audit.commit_into_store()
         self.outbox.commit_into_store()
@@ -565,6 +608,7 @@ class FakeState:
         self.two_factor: dict[UUID, TwoFactor] = {}
         self.pending_two_factor: dict[UUID, PendingTwoFactor] = {}
         self.challenges: dict[str, SignInChallenge] = {}
+        self.trusted_browsers: dict[UUID, TrustedBrowser] = {}
         self.audit: list[AuditEntry] = []
         self.outbox: list[Invalidation] = []
         self.commits = 0

@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from domain import password_policy
+from domain import password_policy, trusted_browsers
 from domain.sessions import USER_AGENT_MAX
 from domain.values import has_control_characters
 
@@ -110,6 +110,19 @@ class SignIn(Authenticate):
     client: Client = Client()
     # The key goes to a program as an API token, not into a browser's cookie.
     api_token: bool = False
+    # The token of the browser's trusted-browser cookie, if it sent one.
+    trusted_browser: str | None = Field(default=None, repr=False)
+
+    @field_validator("trusted_browser")
+    @classmethod
+    def _plausible_token(cls, value: str | None) -> str | None:
+        """A cookie is not something the person typed: one that cannot be a token of
+        ours is ignored (the code is asked for), never an error."""
+        if value is None or len(value) > trusted_browsers.TOKEN_MAX:
+            return None
+        return (
+            value if value.isascii() and value.replace("-", "").replace("_", "").isalnum() else None
+        )
 
 
 class UpdateProfile(BaseModel):
@@ -231,6 +244,8 @@ class CompleteSignIn(BaseModel):
     challenge: Text = Field(max_length=TOKEN_MAX, repr=False)
     code: Text = Field(max_length=CODE_MAX, repr=False)
     client: Client = Client()
+    # "Don't ask again on this browser": the result then carries a trusted-browser token.
+    trust_browser: bool = False
 
 
 class DisableTwoFactor(BaseModel):

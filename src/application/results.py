@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.repositories import Member
 from domain.roles import ADMIN
-from domain.sessions import Session
+from domain.sessions import SecondFactor, Session
+from domain.trusted_browsers import TrustedBrowser
 from domain.users import User
 
 _FROZEN = ConfigDict(frozen=True)
@@ -109,6 +110,9 @@ class SignedIn(BaseModel):
     session_id: UUID
     persistent: bool
     expires_at: datetime
+    # The token for the trusted-browser cookie, when the sign-in asked to trust it.
+    trusted_browser: str | None = Field(default=None, repr=False)
+    trusted_until: datetime | None = None
 
 
 class TwoFactorRequired(BaseModel):
@@ -168,6 +172,11 @@ class SessionView(BaseModel):
     persistent: bool
     current: bool
     api_token: bool
+    second_factor: SecondFactor | None = Field(
+        default=None,
+        description="What proved the second factor when the session began "
+        "(`code`, `recovery_code`, `trusted_browser`); null without two-factor.",
+    )
 
     @classmethod
     def of(cls, session: Session, *, current: bool) -> SessionView:
@@ -181,6 +190,33 @@ class SessionView(BaseModel):
             persistent=session.persistent,
             current=current,
             api_token=session.api_token,
+            second_factor=session.second_factor,
+        )
+
+
+class TrustedBrowserView(BaseModel):
+    """A browser that may skip the two-factor code until ``expires_at``."""
+
+    model_config = _FROZEN
+
+    id: UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str
+    ip: str | None
+    current: bool
+
+    @classmethod
+    def of(cls, browser: TrustedBrowser, *, current: bool) -> TrustedBrowserView:
+        return cls(
+            id=browser.id,
+            created_at=browser.created_at,
+            last_used_at=browser.last_used_at,
+            expires_at=browser.expires_at,
+            user_agent=browser.user_agent,
+            ip=browser.ip,
+            current=current,
         )
 
 

@@ -14,6 +14,7 @@ from application import (
     password_reset,
     profile,
     sessions,
+    trusted_browsers,
     two_factor,
 )
 from application.caching import ReadCache
@@ -47,6 +48,7 @@ from application.results import (
     RoleSummary,
     SessionView,
     SignedIn,
+    TrustedBrowserView,
     TwoFactorRequired,
     TwoFactorSetup,
     TwoFactorStatus,
@@ -193,6 +195,18 @@ class Services:
     async def revoke_other_sessions(self, user_id: UUID, keep: UUID | None, client: Client) -> int:
         return await sessions.revoke_other_sessions(
             user_id, keep, uow=self.uow_factory(), clock=self.clock, client_ip=client.ip
+        )
+
+    async def list_trusted_browsers(
+        self, user_id: UUID, current_token: str | None
+    ) -> list[TrustedBrowserView]:
+        return await trusted_browsers.list_trusted_browsers(
+            user_id, current_token, uow=self.uow_factory(), clock=self.clock
+        )
+
+    async def forget_trusted_browser(self, user_id: UUID, browser_id: UUID, client: Client) -> None:
+        await trusted_browsers.forget_trusted_browser(
+            user_id, browser_id, uow=self.uow_factory(), clock=self.clock, client_ip=client.ip
         )
 
     async def record_throttled_request(

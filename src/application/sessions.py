@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from uuid import UUID
 
 from application.accounts import checked_user, failed_login
@@ -17,10 +18,18 @@ from application.results import (
     UserDetail,
 )
 from application.revocation import end_sessions
+from application.trusted_browsers import vouching_browser
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
 from domain.ports import Clock, LoginDigest, LoginThrottle, PasswordHasher
-from domain.sessions import Session, SessionPolicy, hash_session_key, new_session_key
+from domain.sessions import (
+    SecondFactor,
+    Session,
+    SessionPolicy,
+    hash_session_key,
+    new_session_key,
+)
+from domain.trusted_browsers import TrustedBrowser
 from domain.two_factor import SignInChallenge, new_challenge_token
 from domain.users import User
 
@@ -59,20 +68,14 @@ async def sign_in(
             await uow.commit()
             raise errors.AccountLocked(wait)
         async with checking(throttle, throttle_key):
-            second_factor = found is not None and bool(
-                await uow.two_factor.enabled_among([found.id])
-            )
+            owed, trusted = await _second_factor(uow, cmd, found, now=clock.now())
             user = await checked_user(
-                cmd,
-                found,
-                uow=uow,
-                hasher=hasher,
-                clock=clock,
-                digest=digest,
-                record=not second_factor,
+                cmd, found, uow=uow, hasher=hasher, clock=clock, digest=digest, record=not owed
             )
-            if second_factor:
+            if owed:
                 return await _challenge(cmd, user, uow=uow, clock=clock)
+            if trusted is not None:
+                trusted.use(now=clock.now())
             return await start_session(
                 user,
                 cmd.client,
@@ -81,7 +84,19 @@ async def sign_in(
                 uow=uow,
                 clock=clock,
                 policy=policy,
+                second_factor=None if trusted is None else SecondFactor.TRUSTED_BROWSER,
             )
+
+
+async def _second_factor(
+    uow: UnitOfWork, cmd: SignIn, found: User | None, *, now: datetime
+) -> tuple[bool, TrustedBrowser | None]:
+    """Whether a code is owed after the password, and the trusted browser that spares
+    it (for an account with two-factor on that signs in from one)."""
+    if found is None or not await uow.two_factor.enabled_among([found.id]):
+        return False, None
+    trusted = await vouching_browser(uow, cmd.trusted_browser, found.id, now=now)
+    return trusted is None, trusted
 
 
 async def _challenge(
@@ -107,6 +122,7 @@ async def start_session(
     uow: UnitOfWork,
     clock: Clock,
     policy: SessionPolicy,
+    second_factor: SecondFactor | None = None,
 ) -> SignedIn:
     """Inside ``uow``: open a session for ``user``, whose sign-in is recorded, and commit."""
     key = new_session_key()
@@ -119,6 +135,7 @@ async def start_session(
         user_agent=client.user_agent,
         ip=client.ip,
         api_token=api_token,
+        second_factor=second_factor,
     )
     uow.sessions.add(session)
     await uow.commit()

@@ -23,10 +23,11 @@ from application.results import (
 )
 from application.revocation import end_sessions
 from application.sessions import account_attempts_key, checking, start_session
+from application.trusted_browsers import forget_browsers, trust_browser
 from application.unit_of_work import UnitOfWork
 from domain import errors, events, two_factor
 from domain.ports import Clock, LoginThrottle, PasswordHasher, RecoveryCodeHasher, SecretBox
-from domain.sessions import SessionPolicy
+from domain.sessions import SecondFactor, SessionPolicy
 from domain.two_factor import PendingTwoFactor, SignInChallenge, TwoFactor
 from domain.users import User
 
@@ -124,7 +125,9 @@ async def complete_sign_in(
     policy: SessionPolicy,
 ) -> SignedIn:
     """Finish a sign-in with a current code from the app (each accepted once) or an
-    unused recovery code, then open the session as ``sign_in`` does. The challenge
+    unused recovery code, then open the session as ``sign_in`` does; with
+    ``trust_browser`` (browsers only) the result also carries a token that spares this
+    browser the code until ``policy.trust_lifetime`` has passed. The challenge
     stays usable after a wrong code until it expires; every wrong code takes a place
     in the account's window of wrong passwords, reserved before checking.
 
@@ -141,10 +144,16 @@ async def complete_sign_in(
             await uow.commit()
             raise errors.AccountLocked(wait)
         async with checking(throttle, key):
-            await _check_code(state, cmd.code, uow=uow, box=box, codes=codes, clock=clock)
-            challenge.use(now=clock.now())
-            user.record_login(now=clock.now())
-            return await start_session(
+            proof = await _check_code(state, cmd.code, uow=uow, box=box, codes=codes, clock=clock)
+            now = clock.now()
+            challenge.use(now=now)
+            user.record_login(now=now)
+            trusted = None
+            if cmd.trust_browser and not challenge.api_token:
+                trusted = await trust_browser(
+                    uow, user.id, cmd.client, now=now, lifetime=policy.trust_lifetime
+                )
+            signed_in = await start_session(
                 user,
                 cmd.client,
                 remember=challenge.remember,
@@ -152,7 +161,14 @@ async def complete_sign_in(
                 uow=uow,
                 clock=clock,
                 policy=policy,
+                second_factor=proof,
             )
+    if trusted is None:
+        return signed_in
+    token, browser = trusted
+    return signed_in.model_copy(
+        update={"trusted_browser": token, "trusted_until": browser.expires_at}
+    )
 
 
 async def _open_challenge(
@@ -180,15 +196,16 @@ async def _check_code(
     box: SecretBox,
     codes: RecoveryCodeHasher,
     clock: Clock,
-) -> None:
-    """Accept ``code`` on ``state`` (not yet committed); a wrong one is recorded as a
-    failed sign-in, committed, and raised as InvalidCode."""
+) -> SecondFactor:
+    """Accept ``code`` on ``state`` (not yet committed) and say which kind it was; a
+    wrong one is recorded as a failed sign-in, committed, and raised as InvalidCode."""
     now, typed = clock.now(), code.strip()
     try:
         if two_factor.looks_like_totp(typed):
             state.accept_totp(box.decrypt(state.secret_encrypted), typed, now=now)
-        else:
-            state.use_recovery_code(codes.hash(typed), now=now)
+            return SecondFactor.CODE
+        state.use_recovery_code(codes.hash(typed), now=now)
+        return SecondFactor.RECOVERY_CODE
     except errors.InvalidCode:
         uow.record(events.LoginFailed(occurred_at=now, user_id=state.user_id))
         await uow.commit()
@@ -205,8 +222,9 @@ async def disable(
     clock: Clock,
     throttle: LoginThrottle,
 ) -> None:
-    """Turn two-factor off, knowing the password and a code (or a recovery code). A
-    wrong password or code counts as a failed sign-in for the account.
+    """Turn two-factor off, knowing the password and a code (or a recovery code); every
+    trusted browser is forgotten. A wrong password or code counts as a failed sign-in
+    for the account.
 
     Raises: UserNotFound, TwoFactorNotEnabled, InvalidCredentials, InvalidCode,
     AccountLocked
@@ -223,6 +241,7 @@ async def disable(
         async with checking(throttle, key):
             await _check_code(state, cmd.code, uow=uow, box=box, codes=codes, clock=clock)
             state.disable(now=clock.now())
+            await forget_browsers(uow, user.id, now=clock.now(), reason="two-factor turned off")
             await uow.commit()
 
 

@@ -14,11 +14,13 @@ from domain.repositories import (
     AuditLog,
     RoleRepository,
     SessionRepository,
+    TrustedBrowserRepository,
     TwoFactorRepository,
     UserRepository,
 )
 from domain.roles import Role
 from domain.sessions import Session
+from domain.trusted_browsers import TrustedBrowser
 from domain.two_factor import TwoFactor
 from domain.users import User
 
@@ -34,6 +36,7 @@ class UnitOfWork(abc.ABC):
     roles: RoleRepository
     sessions: SessionRepository
     two_factor: TwoFactorRepository
+    trusted_browsers: TrustedBrowserRepository
     audit: AuditLog
     outbox: Outbox
 
@@ -83,11 +86,12 @@ class UnitOfWork(abc.ABC):
     def _collect_events(self) -> list[events.Event]:
         collected = list(self._loose_events)
         self._loose_events.clear()
-        aggregates: list[User | Session | Role | TwoFactor] = [
+        aggregates: list[User | Session | Role | TwoFactor | TrustedBrowser] = [
             *self.users.seen.values(),
             *self.sessions.seen.values(),
             *self.roles.seen.values(),
             *self.two_factor.seen.values(),
+            *self.trusted_browsers.seen.values(),
         ]
         for aggregate in aggregates:
             collected.extend(aggregate.events)

@@ -36,6 +36,8 @@ EVENT_LABELS: dict[type[events.Event], str] = {
     events.TwoFactorReset: "Two-factor reset by an administrator",
     events.RecoveryCodeUsed: "Recovery code used",
     events.RecoveryCodesRegenerated: "New recovery codes",
+    events.BrowserTrusted: "Browser trusted",
+    events.TrustedBrowserForgotten: "Trusted browser forgotten",
 }
 _LABELS_BY_TYPE = {kind.__name__: label for kind, label in EVENT_LABELS.items()}
 

@@ -232,3 +232,15 @@ class InvalidChallenge(DomainError):
 
     code = "invalid_challenge"
     default_message = "This sign-in has expired. Sign in again with your password."
+
+
+class TrustedBrowserNotFound(NotFound):
+    code = "trusted_browser_not_found"
+    default_message = "There is no such trusted browser."
+
+
+class TwoFactorSetupRequired(PermissionDenied):
+    """An administrator without two-factor, where administration asks for it."""
+
+    code = "two_factor_setup_required"
+    default_message = "Turn on two-factor sign-in before using the administration."

@@ -156,3 +156,21 @@ class RecoveryCodeUsed(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecoveryCodesRegenerated(Event):
     user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BrowserTrusted(Event):
+    """The account holder asked this browser to skip the code step for a while."""
+
+    user_id: UUID
+    browser_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustedBrowserForgotten(Event):
+    """A trusted browser must give the code again: forgotten by the holder's decision,
+    or because of a password change, sign-out everywhere else or two-factor off."""
+
+    user_id: UUID
+    browser_id: UUID
+    reason: str

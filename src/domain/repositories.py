@@ -12,6 +12,7 @@ from domain import values
 from domain.audit import AuditEntry
 from domain.roles import Role
 from domain.sessions import Session
+from domain.trusted_browsers import TrustedBrowser
 from domain.two_factor import PendingTwoFactor, SignInChallenge, TwoFactor
 from domain.users import User
 
@@ -182,6 +183,52 @@ class SessionRepository(abc.ABC):
 
     @abc.abstractmethod
     async def _list_for_user(self, user_id: UUID) -> list[Session]: ...
+
+
+class TrustedBrowserRepository(abc.ABC):
+    """Browsers that may skip the code step; ``seen`` holds every one handed out, so
+    a use or a forgetting is saved on commit."""
+
+    def __init__(self) -> None:
+        self.seen: dict[UUID, TrustedBrowser] = {}
+
+    def add(self, browser: TrustedBrowser) -> None:
+        self._add(browser)
+        self.seen[browser.id] = browser
+
+    async def get(self, browser_id: UUID) -> TrustedBrowser | None:
+        return self._remember(await self._get(browser_id))
+
+    async def get_by_token(self, token_hash: str) -> TrustedBrowser | None:
+        return self._remember(await self._get_by_token(token_hash))
+
+    async def list_for_user(self, user_id: UUID) -> list[TrustedBrowser]:
+        """The account's browsers not forgotten (expired ones included), newest first."""
+        found = await self._list_for_user(user_id)
+        self.seen.update((browser.id, browser) for browser in found)
+        return found
+
+    @abc.abstractmethod
+    async def remove_stale(self, user_id: UUID, *, now: datetime) -> None:
+        """Delete the account's browsers that expired or were forgotten before ``now``,
+        so the table holds only what may still be used."""
+
+    def _remember(self, browser: TrustedBrowser | None) -> TrustedBrowser | None:
+        if browser is not None:
+            self.seen[browser.id] = browser
+        return browser
+
+    @abc.abstractmethod
+    def _add(self, browser: TrustedBrowser) -> None: ...
+
+    @abc.abstractmethod
+    async def _get(self, browser_id: UUID) -> TrustedBrowser | None: ...
+
+    @abc.abstractmethod
+    async def _get_by_token(self, token_hash: str) -> TrustedBrowser | None: ...
+
+    @abc.abstractmethod
+    async def _list_for_user(self, user_id: UUID) -> list[TrustedBrowser]: ...
 
 
 class AuditLog(abc.ABC):

@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 from domain import events
@@ -25,12 +26,22 @@ def hash_session_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class SecondFactor(StrEnum):
+    """What proved the second factor when a session of a two-factor account began."""
+
+    CODE = "code"
+    RECOVERY_CODE = "recovery_code"
+    TRUSTED_BROWSER = "trusted_browser"
+
+
 @dataclass(frozen=True, slots=True)
 class SessionPolicy:
-    """How long a session lives: ``idle_timeout`` without use, ``lifetime`` at most."""
+    """How long a session lives: ``idle_timeout`` without use, ``lifetime`` at most;
+    and how long a trusted browser may skip the two-factor code."""
 
     idle_timeout: timedelta
     lifetime: timedelta
+    trust_lifetime: timedelta = timedelta(days=30)
     # Writing last_seen on every request would cost a write per page; this is the
     # granularity at which the idle clock is kept.
     touch_every: timedelta = timedelta(minutes=1)
@@ -49,6 +60,8 @@ class Session:
     revoked_at: datetime | None = None
     # The key went to a program as an API token rather than into a browser's cookie.
     api_token: bool = False
+    # None for an account without two-factor (or a session from before it existed).
+    second_factor: SecondFactor | None = None
     id: UUID = field(default_factory=uuid.uuid4)
     events: list[events.Event] = field(default_factory=list, repr=False)
 
@@ -64,6 +77,7 @@ class Session:
         user_agent: str = "",
         ip: str | None = None,
         api_token: bool = False,
+        second_factor: SecondFactor | None = None,
     ) -> Session:
         return cls(
             user_id=user_id,
@@ -75,6 +89,7 @@ class Session:
             user_agent=user_agent[:USER_AGENT_MAX],
             ip=ip,
             api_token=api_token,
+            second_factor=second_factor,
         )
 
     def is_active(self, *, now: datetime, policy: SessionPolicy) -> bool:

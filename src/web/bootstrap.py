@@ -83,7 +83,9 @@ class Runtime:
 
 def session_policy(settings: Settings) -> SessionPolicy:
     return SessionPolicy(
-        idle_timeout=settings.session_idle_timeout, lifetime=settings.session_lifetime
+        idle_timeout=settings.session_idle_timeout,
+        lifetime=settings.session_lifetime,
+        trust_lifetime=timedelta(days=settings.trusted_browser_days),
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.repositories import SessionRepository
-from domain.sessions import Session
+from domain.sessions import SecondFactor, Session
 from domain.users import User
 from infrastructure.db.repositories import user_from_row
 from infrastructure.db.tables import roles, sessions, user_roles, users
@@ -19,7 +19,10 @@ from infrastructure.db.tracking import Snapshots
 
 
 def _session_from(values: Mapping[Any, Any], prefix: str = "") -> Session:
-    return Session(**{column.name: values[prefix + column.name] for column in sessions.c})
+    found = {column.name: values[prefix + column.name] for column in sessions.c}
+    if found["second_factor"] is not None:
+        found["second_factor"] = SecondFactor(found["second_factor"])
+    return Session(**found)
 
 
 class SqlAlchemySessionRepository(SessionRepository):
@@ -113,4 +116,5 @@ def _values(session: Session) -> dict[str, Any]:
         "ip": session.ip,
         "revoked_at": session.revoked_at,
         "api_token": session.api_token,
+        "second_factor": session.second_factor,
     }

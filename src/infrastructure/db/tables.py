@@ -108,6 +108,8 @@ sessions = Table(
     Column("ip", String(45), nullable=True),
     Column("revoked_at", Timestamp(), nullable=True),
     Column("api_token", Boolean, nullable=False, default=False, server_default=false()),
+    # What proved the second factor (domain.sessions.SecondFactor), when one was asked.
+    Column("second_factor", String(20), nullable=True),
 )
 Index("ix_sessions_user_id_last_seen_at", sessions.c.user_id, sessions.c.last_seen_at)
 
@@ -186,6 +188,22 @@ sign_in_challenges = Table(
     Column("used_at", Timestamp(), nullable=True),
 )
 Index("ix_sign_in_challenges_user_id", sign_in_challenges.c.user_id)
+
+trusted_browsers = Table(
+    "trusted_browsers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # sha256 of the cookie's token: the token itself is never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Column("last_used_at", Timestamp(), nullable=False),
+    Column("user_agent", String(USER_AGENT_MAX), nullable=False),
+    Column("ip", String(45), nullable=True),
+    Column("revoked_at", Timestamp(), nullable=True),
+)
+Index("ix_trusted_browsers_user_id", trusted_browsers.c.user_id)
 
 # Prefix search (admin user search) on PostgreSQL: LIKE 'abc%' can use these whatever
 # the database's collation. SQLite searches the unique indexes by range instead.

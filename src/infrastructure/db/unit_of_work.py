@@ -16,6 +16,7 @@ from infrastructure.db.outbox import SqlAlchemyOutbox
 from infrastructure.db.repositories import SqlAlchemyUserRepository
 from infrastructure.db.roles import SqlAlchemyRoleRepository
 from infrastructure.db.sessions import SqlAlchemySessionRepository
+from infrastructure.db.trusted_browsers import SqlAlchemyTrustedBrowserRepository
 from infrastructure.db.two_factor import SqlAlchemyTwoFactorRepository
 
 
@@ -24,6 +25,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     roles: SqlAlchemyRoleRepository
     sessions: SqlAlchemySessionRepository
     two_factor: SqlAlchemyTwoFactorRepository
+    trusted_browsers: SqlAlchemyTrustedBrowserRepository
     audit: SqlAlchemyAuditLog
     outbox: SqlAlchemyOutbox
 
@@ -67,6 +69,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.roles = SqlAlchemyRoleRepository(connection)
         self.sessions = SqlAlchemySessionRepository(connection)
         self.two_factor = SqlAlchemyTwoFactorRepository(connection)
+        self.trusted_browsers = SqlAlchemyTrustedBrowserRepository(connection)
         self.audit = SqlAlchemyAuditLog(connection)
         self.outbox = SqlAlchemyOutbox(connection)
 
@@ -77,6 +80,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             await self.users.flush()
             await self.two_factor.flush()
             await self.sessions.flush()
+            await self.trusted_browsers.flush()
             await self.audit.flush()
             await self.outbox.flush()
             await self._connection.commit()

@@ -8,6 +8,7 @@ from application.results import UserDetail
 from application.services import Services
 from tests.fakes import FakeClock, FakePasswordHasher, FakeState, RecordingBus, fake_services
 from tests.unit.application.helpers import PASSWORD, SignUp, admin_creation, registration
+from tests.unit.application.two_factor_support import Account, two_factor_account
 
 
 @pytest.fixture
@@ -64,3 +65,9 @@ def make_admin(services: Services) -> SignUp:
         return await services.create_user(admin_creation(username))
 
     return make_admin
+
+
+@pytest.fixture
+async def account(services: Services, clock: FakeClock, sign_up: SignUp) -> Account:
+    """``alice``, with two-factor on."""
+    return await two_factor_account(services, clock, sign_up)

@@ -8,14 +8,13 @@ import asyncio
 import pytest
 
 from application.commands import (
-    CompleteSignIn,
     ConfirmTwoFactor,
     DisableTwoFactor,
     RegenerateRecoveryCodes,
 )
-from application.results import RecoveryCodes, SignedIn, TwoFactorRequired, UserDetail
+from application.results import SignedIn, TwoFactorRequired
 from application.services import Services
-from domain import errors, events, totp, two_factor
+from domain import errors, events, two_factor
 from tests.fakes import FakeClock, FakeLoginThrottle, FakeState, RecordingBus
 from tests.unit.application.helpers import (
     CLIENT,
@@ -25,39 +24,7 @@ from tests.unit.application.helpers import (
     acting,
     credentials,
 )
-
-
-def code_now(secret: str, clock: FakeClock, *, steps: int = 0) -> str:
-    return totp.code_at(secret, two_factor.step_of(clock.now()) + steps)
-
-
-class Account:
-    """An account with two-factor on: its secret (as the app holds it) and codes."""
-
-    def __init__(self, user: UserDetail, secret: str, codes: RecoveryCodes) -> None:
-        self.user, self.secret, self.codes = user, secret, codes
-
-
-@pytest.fixture
-async def account(services: Services, clock: FakeClock, sign_up: SignUp) -> Account:
-    user = await sign_up("alice")
-    setup = await services.begin_two_factor_setup(user.id)
-    codes = await services.confirm_two_factor_setup(
-        ConfirmTwoFactor(user_id=user.id, code=code_now(setup.secret, clock), client=CLIENT)
-    )
-    clock.advance(seconds=30)  # the set-up's code is spent: sign-ins use the next one
-    return Account(user, setup.secret, codes)
-
-
-async def challenge(services: Services, *, remember: bool = False) -> str:
-    result = await services.sign_in(credentials("alice", remember=remember))
-    assert isinstance(result, TwoFactorRequired)
-    return result.challenge
-
-
-def finishing(token: str, code: str) -> CompleteSignIn:
-    return CompleteSignIn(challenge=token, code=code, client=CLIENT)
-
+from tests.unit.application.two_factor_support import Account, challenge, code_now, finishing
 
 # Set-up
 
