@@ -113,16 +113,15 @@ class SignIn(Authenticate):
     # The token of the browser's trusted-browser cookie, if it sent one.
     trusted_browser: str | None = Field(default=None, repr=False)
 
-    @field_validator("trusted_browser")
+    @field_validator("trusted_browser", mode="before")
     @classmethod
-    def _plausible_token(cls, value: str | None) -> str | None:
+    def _plausible_token(cls, value: object) -> str | None:
         """A cookie is not something the person typed: one that cannot be a token of
         ours is ignored (the code is asked for), never an error."""
-        if value is None or len(value) > trusted_browsers.TOKEN_MAX:
+        if not isinstance(value, str) or len(value) > trusted_browsers.TOKEN_MAX:
             return None
-        return (
-            value if value.isascii() and value.replace("-", "").replace("_", "").isalnum() else None
-        )
+        plain = value.replace("-", "").replace("_", "")
+        return value if value.isascii() and plain.isalnum() else None
 
 
 class UpdateProfile(BaseModel):

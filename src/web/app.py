@@ -93,6 +93,7 @@ def register_config(app: Quart, settings: Settings) -> None:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
         MEMBERS_PER_PAGE=settings.members_per_page,
+        TRUSTED_BROWSER_DAYS=settings.trusted_browser_days,
         SESSION_COOKIE_NAME="gatehouse_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

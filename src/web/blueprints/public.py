@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, ResponseReturnValue, flash, redirect, request, session, url_for
+from quart import (
+    Blueprint,
+    ResponseReturnValue,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 
 from application import accounts
 from application.commands import CompleteSignIn, RegisterUser, SignIn
 from application.results import SignedIn, TwoFactorRequired
 from domain import errors
-from web import auth, forms
+from web import auth, forms, trusted_cookie
 from web.client import client
 from web.rendering import render
 from web.runtime import services
@@ -35,7 +45,15 @@ async def home() -> ResponseReturnValue:
 async def sign_in() -> ResponseReturnValue:
     values, problems = await forms.read_form(SIGN_IN_FIELDS)
     remember = (await request.form).get("remember") == "on"
-    cmd, invalid = forms.build(SignIn, {**values, "remember": remember, "client": client()})
+    cmd, invalid = forms.build(
+        SignIn,
+        {
+            **values,
+            "remember": remember,
+            "client": client(),
+            "trusted_browser": trusted_cookie.token(),
+        },
+    )
     if problems or cmd is None:
         return await _sign_in_form(values, problems or invalid, 422)
     try:
@@ -58,7 +76,7 @@ async def _signed_in(signed_in: SignedIn) -> ResponseReturnValue:
 async def two_factor_form() -> ResponseReturnValue:
     if CHALLENGE_KEY not in session:
         return redirect(url_for("public.home", next=_next()), 303)
-    return await render("public/two_factor.html", problems={}, next=_next())
+    return await render("public/two_factor.html", problems={}, next=_next(), **_trust())
 
 
 @blueprint.post("/sign-in/two-factor/")
@@ -70,8 +88,9 @@ async def two_factor() -> ResponseReturnValue:
     if not isinstance(challenge, str):
         await flash(SIGN_IN_AGAIN, "info")
         return redirect(url_for("public.home", next=_next()), 303)
+    trust = (await request.form).get("trust") == "on"
     cmd, problems = await forms.read_command(
-        CompleteSignIn, ("code",), challenge=challenge, client=client()
+        CompleteSignIn, ("code",), challenge=challenge, client=client(), trust_browser=trust
     )
     if problems or cmd is None:
         return await _two_factor_form(problems, 422)
@@ -84,11 +103,16 @@ async def two_factor() -> ResponseReturnValue:
         await flash(SIGN_IN_AGAIN, "info")
         return redirect(url_for("public.home", next=_next()), 303)
     session.pop(CHALLENGE_KEY, None)
-    return await _signed_in(signed_in)
+    response = await make_response(await _signed_in(signed_in))
+    trusted_cookie.keep(response, signed_in)
+    return response
 
 
 async def _two_factor_form(problems: forms.FieldErrors, status: int) -> ResponseReturnValue:
-    page = await render("public/two_factor.html", problems=problems, next=_next())
+    trust = (await request.form).get("trust") == "on"
+    page = await render(
+        "public/two_factor.html", problems=problems, next=_next(), **_trust(ticked=trust)
+    )
     return page, status
 
 
@@ -99,6 +123,12 @@ async def _sign_in_form(
         "public/home.html", values=forms.kept(values), problems=problems, next=_next()
     )
     return page, status
+
+
+def _trust(*, ticked: bool = False) -> dict[str, object]:
+    """How long the code step's "don't ask again" box promises, and whether it stays
+    ticked when the form comes back."""
+    return {"trust_days": current_app.config["TRUSTED_BROWSER_DAYS"], "trust_ticked": ticked}
 
 
 def _next() -> str | None:

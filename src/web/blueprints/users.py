@@ -26,7 +26,8 @@ from application.commands import (
 )
 from application.results import RecoveryCodes, UserDetail
 from domain import errors
-from web import auth, devices, forms, qr
+from domain.sessions import SecondFactor
+from web import auth, devices, forms, qr, trusted_cookie
 from web.auth import login_required
 from web.client import client
 from web.rendering import confirmation, render
@@ -114,7 +115,34 @@ async def save_password() -> ResponseReturnValue:
 async def sessions() -> ResponseReturnValue:
     user = _me()
     found = await services().list_sessions(user.id, auth.session_id())
-    return await render("users/sessions.html", sessions=found, session_name=devices.session_name)
+    trusted = await services().list_trusted_browsers(user.id, trusted_cookie.token())
+    return await render(
+        "users/sessions.html",
+        sessions=found,
+        trusted=trusted,
+        session_name=devices.session_name,
+        proof=SECOND_FACTOR_WORDS,
+    )
+
+
+# How the sessions page says what proved a session's second factor.
+SECOND_FACTOR_WORDS = {
+    SecondFactor.CODE: "two-factor: app code",
+    SecondFactor.RECOVERY_CODE: "two-factor: recovery code",
+    SecondFactor.TRUSTED_BROWSER: "two-factor: trusted browser",
+}
+
+
+@blueprint.post("/me/trusted-browsers/<uuid:browser_id>/forget")
+@login_required
+async def forget_trusted_browser(browser_id: UUID) -> ResponseReturnValue:
+    """This browser or another one must give the two-factor code at its next sign-in."""
+    try:
+        await services().forget_trusted_browser(_me().id, browser_id, client())
+    except errors.TrustedBrowserNotFound:
+        abort(404)
+    await flash("That browser will be asked for a code at its next sign-in.", "success")
+    return redirect(url_for("users.sessions"), 303)
 
 
 @blueprint.post("/me/sessions/<uuid:session_id>/revoke")
@@ -136,13 +164,20 @@ async def revoke_session(session_id: UUID) -> ResponseReturnValue:
 @login_required
 async def confirm_revoke_other_sessions() -> ResponseReturnValue:
     found = await services().list_sessions(_me().id, auth.session_id())
+    trusted = await services().list_trusted_browsers(_me().id, trusted_cookie.token())
     others = sum(not session.current for session in found)
-    if not others:
+    if not others and not trusted:
         return redirect(url_for("users.sessions"), 303)
     noun = "session" if others == 1 else f"{others} sessions"
+    ending = f"Your other {noun} will end at once" if others else "Nothing else is signed in"
+    browsers = (
+        ", and every trusted browser, this one included, will be asked for a code again"
+        if trusted
+        else ""
+    )
     return await confirmation(
         title="Sign out everywhere else?",
-        message=f"Your other {noun} will end at once; this one stays signed in.",
+        message=f"{ending}{browsers}; this one stays signed in.",
         button="Sign out everywhere else",
         action=url_for("users.revoke_other_sessions"),
         cancel=url_for("users.sessions"),
