@@ -7,6 +7,7 @@ from uuid import UUID
 
 from application.commands import Actor, AuditQuery, DefineRole, RoleChange, SearchUsers
 from application.results import (
+    AdminUserDetail,
     AuditPage,
     AuditRecord,
     RoleSummary,
@@ -47,16 +48,22 @@ async def search_users(query: SearchUsers, actor: Actor, *, uow: UnitOfWork) -> 
     async with uow:
         await authorise(uow, actor)
         found = await uow.users.search(prefix, after=query.after, limit=query.limit + 1)
-    page = found[: query.limit]
+        page = found[: query.limit]
+        with_two_factor = await uow.two_factor.enabled_among(user.id for user in page)
     after = page[-1].username.key if len(found) > query.limit else None
-    return UserPage(items=tuple(UserDetail.of(user) for user in page), after=after)
+    items = tuple(
+        AdminUserDetail.of_account(user, two_factor=user.id in with_two_factor) for user in page
+    )
+    return UserPage(items=items, after=after)
 
 
-async def get_user(user_id: UUID, actor: Actor, *, uow: UnitOfWork) -> UserDetail:
+async def get_user(user_id: UUID, actor: Actor, *, uow: UnitOfWork) -> AdminUserDetail:
     """Raises: PermissionDenied, UserNotFound"""
     async with uow:
         await authorise(uow, actor)
-        return UserDetail.of(await _user(uow, user_id))
+        user = await _user(uow, user_id)
+        two_factor = bool(await uow.two_factor.enabled_among([user.id]))
+    return AdminUserDetail.of_account(user, two_factor=two_factor)
 
 
 async def find_user(login: str, actor: Actor, *, uow: UnitOfWork) -> UserDetail:

@@ -51,6 +51,16 @@ class UserDetail(BaseModel):
         )
 
 
+class AdminUserDetail(UserDetail):
+    """An account as administrators see it: with whether two-factor is on."""
+
+    two_factor: bool = Field(description="Whether signing in asks for a second factor.")
+
+    @classmethod
+    def of_account(cls, user: User, *, two_factor: bool) -> AdminUserDetail:
+        return cls(**UserDetail.of(user).model_dump(), two_factor=two_factor)
+
+
 class MemberSummary(BaseModel):
     model_config = _FROZEN
 
@@ -225,7 +235,7 @@ class UserPage(BaseModel):
 
     model_config = _FROZEN
 
-    items: tuple[UserDetail, ...]
+    items: tuple[AdminUserDetail, ...]
     after: str | None
 
 

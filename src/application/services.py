@@ -41,6 +41,7 @@ from application.commands import (
 )
 from application.event_bus import EventBus
 from application.results import (
+    AdminUserDetail,
     AuditPage,
     CurrentSession,
     MemberPage,
@@ -259,7 +260,7 @@ class Services:
     async def search_users(self, query: SearchUsers, actor: Actor) -> UserPage:
         return await admin.search_users(query, actor, uow=self.uow_factory())
 
-    async def admin_get_user(self, user_id: UUID, actor: Actor) -> UserDetail:
+    async def admin_get_user(self, user_id: UUID, actor: Actor) -> AdminUserDetail:
         return await admin.get_user(user_id, actor, uow=self.uow_factory())
 
     async def find_user(self, login: str, actor: Actor) -> UserDetail:
@@ -292,7 +293,7 @@ class Services:
     async def rotate_secrets(self) -> int:
         return await two_factor.rotate_secrets(uow=self.uow_factory(), box=self.secret_box)
 
-    async def reset_two_factor(self, user_id: UUID, actor: Actor) -> UserDetail:
+    async def reset_two_factor(self, user_id: UUID, actor: Actor) -> AdminUserDetail:
         return await two_factor.reset(user_id, actor, uow=self.uow_factory(), clock=self.clock)
 
     async def list_audit(self, query: AuditQuery, actor: Actor) -> AuditPage:

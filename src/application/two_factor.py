@@ -15,11 +15,11 @@ from application.commands import (
 )
 from application.profile import confirm_password
 from application.results import (
+    AdminUserDetail,
     RecoveryCodes,
     SignedIn,
     TwoFactorSetup,
     TwoFactorStatus,
-    UserDetail,
 )
 from application.revocation import end_sessions
 from application.sessions import account_attempts_key, checking, start_session
@@ -270,7 +270,7 @@ async def regenerate_recovery_codes(
     return RecoveryCodes(codes=tuple(fresh))
 
 
-async def reset(user_id: UUID, actor: Actor, *, uow: UnitOfWork, clock: Clock) -> UserDetail:
+async def reset(user_id: UUID, actor: Actor, *, uow: UnitOfWork, clock: Clock) -> AdminUserDetail:
     """An administrator turns two-factor off for someone who lost their phone; every
     session of that account ends.
 
@@ -286,7 +286,7 @@ async def reset(user_id: UUID, actor: Actor, *, uow: UnitOfWork, clock: Clock) -
         state.reset(now=now)
         await end_sessions(uow, user_id, now=now, reason="two-factor reset by an administrator")
         await uow.commit()
-    return UserDetail.of(user)
+    return AdminUserDetail.of_account(user, two_factor=False)
 
 
 async def rotate_secrets(*, uow: UnitOfWork, box: SecretBox) -> int:

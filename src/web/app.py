@@ -18,6 +18,7 @@ from domain import password_policy
 from domain.ports import RateLimit
 from infrastructure.rate_limits import MemoryCounters
 from infrastructure.settings import Settings
+from web.admin_gate import register_admin_gate
 from web.assets import register_assets
 from web.auth import register_auth
 from web.blueprints import admin, docs, health, password_reset, public, users
@@ -50,6 +51,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     register_request_log(app)
     register_rate_limits(app, rate_limits(settings), MemoryCounters())
     register_auth(app, secure_cookies=settings.is_production, lifetime=settings.session_lifetime)
+    register_admin_gate(app, required=settings.effective_admin_requires_two_factor)
     register_csrf(app)
     register_prometheus(app, settings)
     register_api(app)

@@ -106,6 +106,36 @@ async def deactivate(user_id: UUID) -> ResponseReturnValue:
     return await _back(user_id, f"{done.username} is deactivated; their sessions have ended.")
 
 
+@blueprint.get("/users/<uuid:user_id>/two-factor/reset")
+@admin_only
+async def confirm_reset_two_factor(user_id: UUID) -> ResponseReturnValue:
+    found = await services().admin_get_user(user_id, actor())
+    back = url_for("admin.user", user_id=user_id)
+    if not found.two_factor:
+        return redirect(back, 303)  # nothing to turn off: the user page says so
+    return await confirmation(
+        title="Turn off two-factor sign-in?",
+        message=f"For someone who lost their phone and their recovery codes: "
+        f"{found.username} will be signed out everywhere, mailed, and asked only for "
+        "their password at the next sign-in. Make sure it is really them asking.",
+        button="Turn off two-factor",
+        action=url_for("admin.reset_two_factor", user_id=user_id),
+        cancel=back,
+    )
+
+
+@blueprint.post("/users/<uuid:user_id>/two-factor/reset")
+@admin_only
+async def reset_two_factor(user_id: UUID) -> ResponseReturnValue:
+    try:
+        done = await services().reset_two_factor(user_id, actor())
+    except errors.TwoFactorNotEnabled as error:
+        return await _back(user_id, error.message, "error")
+    return await _back(
+        user_id, f"Two-factor sign-in is off for {done.username}; their sessions have ended."
+    )
+
+
 @blueprint.post("/users/<uuid:user_id>/roles")
 @admin_only
 async def grant(user_id: UUID) -> ResponseReturnValue:

@@ -8,7 +8,7 @@ from quart import url_for
 from quart_schema import security_scheme, validate_querystring, validate_request, validate_response
 
 from application.commands import AuditQuery, DefineRole, RoleChange, SearchUsers
-from application.results import RoleSummary, UserDetail
+from application.results import AdminUserDetail, RoleSummary, UserDetail
 from web.auth import actor
 from web.blueprints.api.accounts import SIGNED_IN, me
 from web.blueprints.api.base import administrators_only, blueprint, problems
@@ -45,16 +45,32 @@ async def users(query_args: UserSearch) -> Users:
 
 
 @blueprint.get(f"{PREFIX}/users/<uuid:user_id>")
-@validate_response(UserDetail)
+@validate_response(AdminUserDetail)
 @security_scheme(SIGNED_IN)
 @problems(401, 404)
 @administrators_only
-async def user(user_id: UUID) -> UserDetail:
+async def user(user_id: UUID) -> AdminUserDetail:
     """Get a user.
 
-    Any account, active or not, with its roles."""
+    Any account, active or not, with its roles and whether two-factor is on."""
     me()
     return await services().admin_get_user(user_id, actor())
+
+
+@blueprint.post(f"{PREFIX}/users/<uuid:user_id>/two-factor/reset")
+@validate_response(AdminUserDetail)
+@security_scheme(SIGNED_IN)
+@problems(400, 401, 404, 409)
+@administrators_only
+async def reset_two_factor(user_id: UUID) -> AdminUserDetail:
+    """Turn a user's two-factor off.
+
+    For someone who lost their phone and their recovery codes: two-factor is off, every
+    session of the account ends, its trusted browsers are forgotten and the user is
+    mailed; the next sign-in asks only for the password. An account without two-factor
+    is a 409."""
+    me()
+    return await services().reset_two_factor(user_id, actor())
 
 
 @blueprint.post(f"{PREFIX}/users/<uuid:user_id>/activate")

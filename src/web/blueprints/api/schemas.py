@@ -9,7 +9,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from application.commands import CODE_MAX, PASSWORD_RULE, TOKEN_MAX, Text
-from application.results import AuditRecord, MemberSummary, SessionView, UserDetail
+from application.results import (
+    AdminUserDetail,
+    AuditRecord,
+    MemberSummary,
+    SessionView,
+    UserDetail,
+)
 from domain import password_policy
 
 _BODY = ConfigDict(extra="forbid", str_max_length=1024)
@@ -164,7 +170,7 @@ class UserSearch(BaseModel):
 
 
 class Users(BaseModel):
-    items: list[UserDetail]
+    items: list[AdminUserDetail]
     next: str | None = Field(description=NEXT)
 
 
