@@ -24,6 +24,13 @@ SECURITY_EVENTS: tuple[type[events.Event], ...] = (
     events.SessionRevoked,
     events.SignInThrottled,
     events.RequestsThrottled,
+    events.TwoFactorEnabled,
+    events.TwoFactorDisabled,
+    events.TwoFactorReset,
+    events.RecoveryCodeUsed,
+    events.RecoveryCodesRegenerated,
+    events.BrowserTrusted,
+    events.TrustedBrowserForgotten,
 )
 
 

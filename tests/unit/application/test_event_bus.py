@@ -12,6 +12,7 @@ import pytest
 from application.event_bus import EventBus
 from application.handlers import SECURITY_EVENTS, subscribe_defaults
 from domain import events
+from domain.audit import EVENT_LABELS
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 USER_ID = uuid.uuid4()
@@ -82,6 +83,16 @@ async def test_the_default_handlers_log_every_security_event_without_its_time(
         f"UserLoggedIn user_id={USER_ID} username=alice",
     ]
     assert events.LoginFailed in SECURITY_EVENTS
+
+
+def test_every_audited_event_but_the_role_catalogue_and_names_is_a_security_event() -> None:
+    not_logged = set(EVENT_LABELS) - set(SECURITY_EVENTS)
+    assert not_logged == {
+        events.ProfileUpdated,
+        events.RoleCreated,
+        events.RoleDescribed,
+        events.RoleDeleted,
+    }
 
 
 class Gated:
