@@ -51,15 +51,16 @@ async def forget_browsers(uow: UnitOfWork, user_id: UUID, *, now: datetime, reas
 async def list_trusted_browsers(
     user_id: UUID, current_token: str | None, *, uow: UnitOfWork, clock: Clock
 ) -> list[TrustedBrowserView]:
-    """The account's browsers that still skip the code, the asking one marked."""
+    """The account's browsers that still skip the code: the asking one first and
+    marked, then the others, most recently trusted first."""
     now = clock.now()
     current = hash_trust_token(current_token) if current_token else None
     async with uow:
         found = await uow.trusted_browsers.list_for_user(user_id)
+    live = [browser for browser in found if browser.is_live(now=now)]
+    live.sort(key=lambda browser: browser.token_hash != current)  # stable: newest next
     return [
-        TrustedBrowserView.of(browser, current=browser.token_hash == current)
-        for browser in found
-        if browser.is_live(now=now)
+        TrustedBrowserView.of(browser, current=browser.token_hash == current) for browser in live
     ]
 
 

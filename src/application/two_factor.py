@@ -274,13 +274,15 @@ async def reset(user_id: UUID, actor: Actor, *, uow: UnitOfWork, clock: Clock) -
     """An administrator turns two-factor off for someone who lost their phone; every
     session of that account ends.
 
-    Raises: PermissionDenied, UserNotFound, TwoFactorNotEnabled
+    Raises: PermissionDenied, UserNotFound, CannotResetOwnTwoFactor, TwoFactorNotEnabled
     """
     async with uow:
         await authorise(uow, actor)
         user = await uow.users.get(user_id)
         if user is None:
             raise errors.UserNotFound()
+        if user.id == actor.user_id:
+            raise errors.CannotResetOwnTwoFactor()
         state = await _enabled(uow, user_id)
         now = clock.now()
         state.reset(now=now)

@@ -215,6 +215,13 @@ class TwoFactorNotEnabled(Conflict):
     default_message = "Two-factor sign-in is not on for this account."
 
 
+class CannotResetOwnTwoFactor(Conflict):
+    """An administrator's reset skips the password and code: not for their own account."""
+
+    code = "cannot_reset_own_two_factor"
+    default_message = "Turn your own two-factor off on your two-factor page (password and code)."
+
+
 class TwoFactorAlreadyEnabled(Conflict):
     code = "two_factor_already_enabled"
     default_message = "Two-factor sign-in is already on for this account."

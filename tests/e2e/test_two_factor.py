@@ -1,5 +1,6 @@
 """Two-factor in a real browser: set it up by reading the key off the page, then sign
-in with a code from the app, and again with a recovery code."""
+in with a code from the app, again with a recovery code, and then from a trusted browser
+with the password alone until it is forgotten."""
 
 from __future__ import annotations
 
@@ -80,5 +81,28 @@ async def test_set_up_then_sign_in_with_a_code_and_with_a_recovery_code(
         await expect(page).to_have_url(f"{server}/users/me")
         await page.goto(f"{server}/users/me/two-factor/")
         await expect(page.locator(".facts")).to_contain_text("9 of 10 left")
+        await sign_out(page)
+
+        # "Don't ask again on this browser": the next sign-in takes the password alone.
+        await password_step(page, server, name)
+        await page.fill("#code", codes[1])
+        await page.check("#trust")
+        await page.click("form.card button[type=submit]")
+        await expect(page).to_have_url(f"{server}/users/me")
+        await sign_out(page)
+        await page.goto(f"{server}/?next=/users/me")
+        await page.fill("#login", name)
+        await page.fill("#password", PASSWORD)
+        await page.click("form.card button[type=submit]")
+        await expect(page).to_have_url(f"{server}/users/me")
+        await page.goto(f"{server}/users/me/sessions")
+        trusted = page.locator(".trusted .session")
+        await expect(trusted).to_have_count(1)
+        await expect(trusted).to_contain_text("This browser")
+        await expect(page.locator(".sessions").first).to_contain_text("trusted browser")
+        await trusted.locator("button:has-text('Forget')").click()
+        await expect(page.locator(".flash")).to_contain_text("asked for a code")
+        await sign_out(page)
+        await password_step(page, server, name)  # the code is asked again
     finally:
         await context.close()

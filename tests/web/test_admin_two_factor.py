@@ -167,3 +167,15 @@ async def test_members_still_get_the_403_and_the_setting_off_asks_nothing(
         client = app.test_client()
         await sign_in(client, admin.username)
         assert (await client.get("/admin/users/")).status_code == 200
+
+
+async def test_an_administrator_turns_their_own_off_on_their_own_page_only(
+    as_admin: QuartClient, admin: UserDetail, services: Services
+) -> None:
+    await turn_on(services, Account(admin, PASSWORD))
+    page = await (await as_admin.get(f"/admin/users/{admin.id}")).get_data(as_text=True)
+    assert "your two-factor page" in page and "two-factor/reset" not in page
+    path = f"/admin/users/{admin.id}/two-factor/reset"
+    assert (await as_admin.get(path)).status_code == 303
+    assert "your own two-factor" in await flash_after(as_admin, await post(as_admin, path))
+    assert (await services.two_factor_status(admin.id)).enabled

@@ -111,8 +111,8 @@ async def deactivate(user_id: UUID) -> ResponseReturnValue:
 async def confirm_reset_two_factor(user_id: UUID) -> ResponseReturnValue:
     found = await services().admin_get_user(user_id, actor())
     back = url_for("admin.user", user_id=user_id)
-    if not found.two_factor:
-        return redirect(back, 303)  # nothing to turn off: the user page says so
+    if not found.two_factor or _is_me(found):
+        return redirect(back, 303)  # nothing to ask: the user page says why
     return await confirmation(
         title="Turn off two-factor sign-in?",
         message=f"For someone who lost their phone and their recovery codes: "
@@ -129,7 +129,7 @@ async def confirm_reset_two_factor(user_id: UUID) -> ResponseReturnValue:
 async def reset_two_factor(user_id: UUID) -> ResponseReturnValue:
     try:
         done = await services().reset_two_factor(user_id, actor())
-    except errors.TwoFactorNotEnabled as error:
+    except errors.Conflict as error:
         return await _back(user_id, error.message, "error")
     return await _back(
         user_id, f"Two-factor sign-in is off for {done.username}; their sessions have ended."

@@ -150,9 +150,14 @@ async def test_the_list_marks_this_browser_and_leaves_out_expired_ones(
     listed = await services.list_trusted_browsers(account.user.id, new)
     assert [view.current for view in listed] == [True, False]
     assert listed[0].user_agent == CLIENT.user_agent and listed[0].ip == CLIENT.ip
-    clock.advance(days=1)
-    assert [view.current for view in await services.list_trusted_browsers(account.user.id, old)]
-    assert len(await services.list_trusted_browsers(account.user.id, None)) == 1
+    as_old = await services.list_trusted_browsers(account.user.id, old)
+    assert [(view.id, view.current) for view in as_old] == [
+        (listed[1].id, True),
+        (listed[0].id, False),
+    ]
+    clock.advance(days=1)  # the old one's 30 days are over
+    remaining = await services.list_trusted_browsers(account.user.id, old)
+    assert [(view.id, view.current) for view in remaining] == [(listed[0].id, False)]
 
 
 async def test_trusting_another_browser_clears_the_expired_ones(

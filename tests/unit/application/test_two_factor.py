@@ -376,6 +376,19 @@ async def test_an_admin_reset_turns_it_off_and_ends_every_session(
     assert isinstance(await services.sign_in(credentials("alice")), SignedIn)
 
 
+async def test_an_admin_may_not_reset_their_own(
+    services: Services, state: FakeState, clock: FakeClock, sign_up: SignUp, make_admin: SignUp
+) -> None:
+    boss = await make_admin("boss")
+    setup = await services.begin_two_factor_setup(boss.id)
+    await services.confirm_two_factor_setup(
+        ConfirmTwoFactor(user_id=boss.id, code=code_now(setup.secret, clock), client=CLIENT)
+    )
+    with pytest.raises(errors.CannotResetOwnTwoFactor):
+        await services.reset_two_factor(boss.id, acting(boss))
+    assert boss.id in state.two_factor
+
+
 async def test_only_an_admin_may_reset_it(
     services: Services, state: FakeState, account: Account, sign_up: SignUp
 ) -> None:
