@@ -23,9 +23,17 @@ from web.errors import status_for
 SRC = Path(__file__).resolve().parents[1] / "src"
 STDLIB = sys.stdlib_module_names
 # Web modules allowed to touch infrastructure: the composition root, the factory that
-# receives the settings, and the command line that runs migrations.
+# receives the settings, and the command line that runs migrations and reads settings.
 WIRING = frozenset(
-    {"web.bootstrap", "web.app", "web.cli", "web.cli_runtime", "web.cli_accounts", "web.asgi"}
+    {
+        "web.bootstrap",
+        "web.app",
+        "web.cli",
+        "web.cli_runtime",
+        "web.cli_accounts",
+        "web.cli_keys",
+        "web.asgi",
+    }
 )
 # What each layer may import besides the standard library. Everything else, every other
 # installed package included, is a violation: an allow-list, so a new dependency has to
