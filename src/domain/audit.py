@@ -38,6 +38,9 @@ EVENT_LABELS: dict[type[events.Event], str] = {
     events.RecoveryCodesRegenerated: "New recovery codes",
     events.BrowserTrusted: "Browser trusted",
     events.TrustedBrowserForgotten: "Trusted browser forgotten",
+    events.PasskeyAdded: "Passkey added",
+    events.PasskeyUsed: "Passkey used",
+    events.PasskeyRemoved: "Passkey removed",
 }
 _LABELS_BY_TYPE = {kind.__name__: label for kind, label in EVENT_LABELS.items()}
 

@@ -251,3 +251,16 @@ class TwoFactorSetupRequired(PermissionDenied):
 
     code = "two_factor_setup_required"
     default_message = "Turn on two-factor sign-in before using the administration."
+
+
+class InvalidPasskey(DomainError):
+    """A passkey answer that fails: unknown or removed credential, a bad signature, the
+    wrong site or origin, or a signature counter that went backwards. One error for all."""
+
+    code = "invalid_passkey"
+    default_message = "That passkey could not be used. Try again, or sign in another way."
+
+
+class InvalidPasskeyName(ValidationFailed):
+    code = "invalid_passkey_name"
+    default_message = "A passkey's name is at most 60 characters."

@@ -174,3 +174,21 @@ class TrustedBrowserForgotten(Event):
     user_id: UUID
     browser_id: UUID
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasskeyAdded(Event):
+    user_id: UUID
+    passkey_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasskeyUsed(Event):
+    user_id: UUID
+    passkey_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasskeyRemoved(Event):
+    user_id: UUID
+    passkey_id: UUID
