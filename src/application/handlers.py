@@ -31,6 +31,9 @@ SECURITY_EVENTS: tuple[type[events.Event], ...] = (
     events.RecoveryCodesRegenerated,
     events.BrowserTrusted,
     events.TrustedBrowserForgotten,
+    events.PasskeyAdded,
+    events.PasskeyUsed,
+    events.PasskeyRemoved,
 )
 
 
