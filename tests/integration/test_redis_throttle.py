@@ -89,6 +89,11 @@ async def test_reservations_at_once_from_two_workers_let_exactly_the_limit_throu
     try:
         first, _ = a_throttle(RedisGuard(redis_client))
         second, _ = a_throttle(RedisGuard(other_client))
+        # Open both pools first: this test is about counting, and twenty connects at once
+        # on a loaded machine can outlast the connect timeout, which the guard rightly
+        # takes for Redis being gone (test_redis_recovery.py covers that) and falls back.
+        pings = (client.ping() for client in (redis_client, other_client) for _ in range(20))
+        await asyncio.gather(*pings)
 
         waits = await asyncio.gather(
             *(worker.reserve(key) for _ in range(20) for worker in (first, second))
