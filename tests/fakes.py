@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid4
 
 from application.caching import ReadCache
 from application.event_bus import EventBus
 from application.outbox import Invalidation, Outbox, PendingInvalidations
+from application.results import PasskeyOptions
 from application.services import Services
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
 from domain.audit import AuditEntry
+from domain.passkeys import Assertion, NewCredential, Passkey, PasskeyChallenge
 from domain.ports import (
     Cache,
     Clock,
@@ -24,6 +27,8 @@ from domain.ports import (
     Mailer,
     MailMessage,
     MailTemplates,
+    PasskeyHolder,
+    PasskeyVerifier,
     PasswordHasher,
     RecoveryCodeHasher,
     ResetTokens,
@@ -34,6 +39,7 @@ from domain.repositories import (
     AuditLog,
     Member,
     MemberPage,
+    PasskeyRepository,
     RoleRepository,
     SessionRepository,
     StoredSecret,
@@ -264,6 +270,77 @@ class FakeSessionRepository(SessionRepository):
         for session_id in self.revoked_in_bulk:
             self.store[session_id].revoked_at = now
         self.pending.clear()
+
+
+class FakePasskeyRepository(PasskeyRepository):
+    """Copies in and out of the shared store; as on the database, a use is kept only if
+    the stored count is still the one read, a challenge spent only once."""
+
+    def __init__(self, state: FakeState) -> None:
+        super().__init__()
+        self.state = state
+        self.read_counts: dict[UUID, int] = {}
+        self.read_spent: dict[str, bool] = {}
+        self.expired_before: datetime | None = None
+
+    def _add(self, passkey: Passkey) -> None:
+        self.read_counts[passkey.id] = passkey.sign_count
+
+    def _read(self, passkey: Passkey | None) -> Passkey | None:
+        if passkey is None or passkey.removed:
+            return None
+        self.read_counts.setdefault(passkey.id, passkey.sign_count)
+        return copy.deepcopy(passkey)
+
+    async def _get(self, passkey_id: UUID) -> Passkey | None:
+        return self._read(self.state.passkeys.get(passkey_id))
+
+    async def _get_by_credential(self, credential_id: bytes) -> Passkey | None:
+        found = [p for p in self.state.passkeys.values() if p.credential_id == credential_id]
+        return self._read(next((p for p in found if not p.removed), None))
+
+    async def _list_for_user(self, user_id: UUID) -> list[Passkey]:
+        mine = [p for p in self.state.passkeys.values() if p.user_id == user_id]
+        found = [self._read(p) for p in sorted(mine, key=lambda p: p.created_at)]
+        return [p for p in found if p is not None]
+
+    def _add_challenge(self, challenge: PasskeyChallenge) -> None:
+        self.read_spent[challenge.digest] = False
+
+    async def _get_challenge(self, digest: str) -> PasskeyChallenge | None:
+        found = self.state.passkey_challenges.get(digest)
+        if found is not None:
+            self.read_spent[digest] = found.used_at is not None
+        return copy.deepcopy(found)
+
+    async def remove_expired_challenges(self, *, now: datetime) -> None:
+        self.expired_before = now
+
+    def commit_into_store(self) -> None:
+        for passkey in self.seen.values():
+            stored = self.state.passkeys.get(passkey.id)
+            if stored is not None and stored.sign_count != self.read_counts[passkey.id]:
+                raise errors.InvalidPasskey()  # somebody used it since it was read
+            if stored is None and any(
+                p.credential_id == passkey.credential_id and not p.removed
+                for p in self.state.passkeys.values()
+            ):
+                raise errors.InvalidPasskey()  # the credential is registered already
+        for digest, challenge in self.challenges_seen.items():
+            stored_challenge = self.state.passkey_challenges.get(digest)
+            spent_here = challenge.used_at is not None and not self.read_spent.get(digest)
+            if spent_here and stored_challenge is not None and stored_challenge.used_at:
+                raise errors.InvalidChallenge()
+        if self.expired_before is not None:
+            for digest, issued in list(self.state.passkey_challenges.items()):
+                if issued.expires_at < self.expired_before:
+                    del self.state.passkey_challenges[digest]
+        for passkey in self.seen.values():
+            kept = copy.deepcopy(passkey)
+            kept.events = []
+            self.state.passkeys[passkey.id] = kept
+        for digest, challenge in self.challenges_seen.items():
+            self.state.passkey_challenges[digest] = copy.deepcopy(challenge)
 
 
 class FakeTrustedBrowserRepository(TrustedBrowserRepository):
@@ -564,6 +641,7 @@ class FakeUnitOfWork(UnitOfWork):
     sessions: FakeSessionRepository
     two_factor: FakeTwoFactorRepository
     trusted_browsers: FakeTrustedBrowserRepository
+    passkeys: FakePasskeyRepository
     audit: FakeAuditLog
     outbox: FakeOutbox
 
@@ -577,11 +655,13 @@ class FakeUnitOfWork(UnitOfWork):
         self.sessions = FakeSessionRepository(self.state.sessions, self.state.users)
         self.two_factor = FakeTwoFactorRepository(self.state)
         self.trusted_browsers = FakeTrustedBrowserRepository(self.state.trusted_browsers)
+        self.passkeys = FakePasskeyRepository(self.state)
         self.audit = FakeAuditLog(self.state.audit)
         self.outbox = FakeOutbox(self.state.outbox)
         self.committed = False
 
     async def _commit(self) -> None:
+        self.passkeys.commit_into_store()  # first: it may refuse, like the database would
         self.roles.commit_into_store()
         self.users.commit_into_store()
         self.two_factor.commit_into_store()
@@ -609,6 +689,8 @@ class FakeState:
         self.pending_two_factor: dict[UUID, PendingTwoFactor] = {}
         self.challenges: dict[str, SignInChallenge] = {}
         self.trusted_browsers: dict[UUID, TrustedBrowser] = {}
+        self.passkeys: dict[UUID, Passkey] = {}
+        self.passkey_challenges: dict[str, PasskeyChallenge] = {}
         self.audit: list[AuditEntry] = []
         self.outbox: list[Invalidation] = []
         self.commits = 0
@@ -657,6 +739,98 @@ class FakeLoginDigest(LoginDigest):
         return "digest-" + hashlib.sha256(login_key(login).encode()).hexdigest()[:8]
 
 
+class FakePasskeyVerifier(PasskeyVerifier):
+    """Answers are plain dictionaries a FakeAuthenticator writes: the challenge in hex,
+    the credential id, and for a sign-in the key it "signed" with and its count. The
+    checks a real relying party makes are made on them: the challenge is the one given,
+    the signing key is the stored public key, the ceremony is the right one."""
+
+    def registration_options(
+        self, holder: PasskeyHolder, *, challenge: bytes, exclude: list[bytes]
+    ) -> dict[str, object]:
+        return {
+            "challenge": challenge.hex(),
+            "user": {"id": holder.user_id.hex, "name": holder.name},
+            "excludeCredentials": [each.hex() for each in exclude],
+        }
+
+    def authentication_options(self, *, challenge: bytes, allow: list[bytes]) -> dict[str, object]:
+        return {"challenge": challenge.hex(), "allowCredentials": [each.hex() for each in allow]}
+
+    def challenge_of(self, answer: Mapping[str, object]) -> bytes:
+        return bytes.fromhex(self._text(answer, "challenge"))
+
+    def credential_id_of(self, answer: Mapping[str, object]) -> bytes:
+        return bytes.fromhex(self._text(answer, "rawId"))
+
+    def verify_registration(
+        self, answer: Mapping[str, object], *, challenge: bytes
+    ) -> NewCredential:
+        if answer.get("type") != "create" or self.challenge_of(answer) != challenge:
+            raise errors.InvalidPasskey()
+        return NewCredential(
+            credential_id=self.credential_id_of(answer),
+            public_key=bytes.fromhex(self._text(answer, "publicKey")),
+            sign_count=0,
+            transports=("internal",),
+            authenticator="built into a device",
+        )
+
+    def verify_assertion(
+        self, answer: Mapping[str, object], *, challenge: bytes, passkey: Passkey
+    ) -> Assertion:
+        signed_with = bytes.fromhex(self._text(answer, "signedWith"))
+        if answer.get("type") != "get" or self.challenge_of(answer) != challenge:
+            raise errors.InvalidPasskey()
+        if (
+            signed_with != passkey.public_key
+            or self.credential_id_of(answer) != passkey.credential_id
+        ):
+            raise errors.InvalidPasskey()
+        count = answer.get("signCount", 0)
+        return Assertion(passkey.credential_id, sign_count=count if isinstance(count, int) else 0)
+
+    @staticmethod
+    def _text(answer: Mapping[str, object], key: str) -> str:
+        value = answer.get(key)
+        if not isinstance(value, str):
+            raise errors.InvalidPasskey()
+        try:
+            bytes.fromhex(value)
+        except ValueError:
+            raise errors.InvalidPasskey() from None
+        return value
+
+
+class FakeAuthenticator:
+    """A device holding one passkey, answering a FakePasskeyVerifier's options."""
+
+    def __init__(self, *, counts: bool = True) -> None:
+        self.credential_id = uuid4().bytes
+        self.key = b"public-" + self.credential_id
+        self.count = 0
+        self.counts = counts
+
+    def create(self, options: PasskeyOptions) -> dict[str, Any]:
+        return {
+            "type": "create",
+            "rawId": self.credential_id.hex(),
+            "challenge": options.public_key["challenge"],
+            "publicKey": self.key.hex(),
+        }
+
+    def get(self, options: PasskeyOptions) -> dict[str, Any]:
+        if self.counts:
+            self.count += 1
+        return {
+            "type": "get",
+            "rawId": self.credential_id.hex(),
+            "challenge": options.public_key["challenge"],
+            "signedWith": self.key.hex(),
+            "signCount": self.count,
+        }
+
+
 def fake_services() -> tuple[Services, FakeState, RecordingBus]:
     clock = FakeClock()
     state = FakeState(clock)
@@ -673,6 +847,7 @@ def fake_services() -> tuple[Services, FakeState, RecordingBus]:
         login_digest=FakeLoginDigest(),
         secret_box=FakeSecretBox(),
         recovery_codes=FakeRecoveryCodeHasher(),
+        passkey_verifier=FakePasskeyVerifier(),
         cache=ReadCache(FakeCache(clock), ttl=300),
     )
     services.cache.subscribe(bus)

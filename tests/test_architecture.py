@@ -59,8 +59,9 @@ ALLOWED = {
 }
 # The domain's one third-party import: the rules of e-mail addresses (IDNA 2008, length,
 # syntax) are a field of their own, better left to the library that knows them. Addresses
-# are checked in that one place, so no other module of any layer may import it.
-ONLY_IN = {"email_validator": "domain.values"}
+# are checked in that one place, so no other module of any layer may import it. WebAuthn
+# is reached through its one adapter, behind the PasskeyVerifier port.
+ONLY_IN = {"email_validator": "domain.values", "webauthn": "infrastructure.passkeys"}
 # In the web layer, Jinja is reached through the one module that renders pages, and
 # Markdown through the one page that shows it (the API reference), and QR codes through
 # the one module that draws them.

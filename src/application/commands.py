@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from domain import password_policy, trusted_browsers
+from domain import passkeys, password_policy, trusted_browsers
 from domain.sessions import USER_AGENT_MAX
 from domain.values import has_control_characters
 
@@ -260,5 +260,61 @@ class RegenerateRecoveryCodes(BaseModel):
     model_config = _STRICT
 
     user_id: UUID
+    password: Text = Field(max_length=password_policy.MAX_LENGTH, repr=False)
+    client: Client = Client()
+
+
+# What a browser's PublicKeyCredential.toJSON() gives: checked by the passkey verifier.
+PasskeyAnswer = dict[str, Any]
+
+
+class AddPasskey(BaseModel):
+    """A new passkey from the browser's dialog, for ``user_id``, under a name."""
+
+    model_config = _STRICT
+
+    user_id: UUID
+    name: Text = Field(default="", max_length=passkeys.NAME_MAX)
+    answer: PasskeyAnswer = Field(repr=False)
+    client: Client = Client()
+
+
+class PasskeySignIn(BaseModel):
+    """A sign-in with a passkey alone: the passkey says whose account it is."""
+
+    model_config = _STRICT
+
+    answer: PasskeyAnswer = Field(repr=False)
+    remember: bool = False
+    api_token: bool = False
+    client: Client = Client()
+
+
+class PasskeySecondFactor(BaseModel):
+    """The second step of a password sign-in, with a passkey in place of a code."""
+
+    model_config = _STRICT
+
+    challenge: Text = Field(max_length=TOKEN_MAX, repr=False)
+    answer: PasskeyAnswer = Field(repr=False)
+    client: Client = Client()
+    trust_browser: bool = False
+
+
+class RenamePasskey(BaseModel):
+    model_config = _STRICT
+
+    user_id: UUID
+    passkey_id: UUID
+    name: Text = Field(default="", max_length=passkeys.NAME_MAX)
+
+
+class RemovePasskey(BaseModel):
+    """The holder removes a passkey, proving it is them with the password."""
+
+    model_config = _STRICT
+
+    user_id: UUID
+    passkey_id: UUID
     password: Text = Field(max_length=password_policy.MAX_LENGTH, repr=False)
     client: Client = Client()

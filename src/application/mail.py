@@ -12,12 +12,14 @@ from domain import events
 from domain.ports import Clock, Mailer, MailTemplates, ResetTokens
 from domain.users import User
 
-# The notice each two-factor change mails its account holder, by template.
+# The notice each change of how an account signs in mails its holder, by template.
 NOTICES: dict[type[events.Event], str] = {
     events.TwoFactorEnabled: "two_factor_enabled",
     events.TwoFactorDisabled: "two_factor_disabled",
     events.TwoFactorReset: "two_factor_reset",
     events.RecoveryCodeUsed: "recovery_code_used",
+    events.PasskeyAdded: "passkey_added",
+    events.PasskeyRemoved: "passkey_removed",
 }
 
 
@@ -65,14 +67,17 @@ class AccountMail:
         )
 
     async def two_factor_notice(self, event: events.Event) -> None:
-        """Tell the account holder their second factor changed, so a change they did not
-        make is noticed; a used recovery code says how many are left."""
+        """Tell the account holder how they sign in changed (a second factor, a passkey),
+        so a change they did not make is noticed; a used recovery code says how many
+        are left."""
         assert isinstance(
             event,
             events.TwoFactorEnabled
             | events.TwoFactorDisabled
             | events.TwoFactorReset
-            | events.RecoveryCodeUsed,
+            | events.RecoveryCodeUsed
+            | events.PasskeyAdded
+            | events.PasskeyRemoved,
         )
         user = await self._active_user(event.user_id)
         if user is None:

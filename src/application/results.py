@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from math import ceil
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.passkeys import Passkey
 from domain.repositories import Member
 from domain.roles import ADMIN
 from domain.sessions import SecondFactor, Session
@@ -269,3 +271,34 @@ class AuditPage(BaseModel):
     before: str | None
     user_name: str | None = None  # the username of the account the query is about
     event_type: str | None = None  # the event type the query matched, as stored
+
+
+class PasskeyOptions(BaseModel):
+    """What the browser's passkey dialog takes (``publicKey`` of
+    ``navigator.credentials.create`` or ``.get``), in the WebAuthn JSON form."""
+
+    model_config = _FROZEN
+
+    public_key: dict[str, Any] = Field(serialization_alias="publicKey")
+
+
+class PasskeyView(BaseModel):
+    model_config = _FROZEN
+
+    id: UUID
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    authenticator: str = Field(description="What kind of authenticator, where it said.")
+    transports: tuple[str, ...]
+
+    @classmethod
+    def of(cls, passkey: Passkey) -> PasskeyView:
+        return cls(
+            id=passkey.id,
+            name=passkey.name,
+            created_at=passkey.created_at,
+            last_used_at=passkey.last_used_at,
+            authenticator=passkey.authenticator,
+            transports=passkey.transports,
+        )

@@ -11,6 +11,7 @@ from application import (
     admin,
     audit,
     members,
+    passkeys,
     password_reset,
     profile,
     sessions,
@@ -20,6 +21,7 @@ from application import (
 from application.caching import ReadCache
 from application.commands import (
     Actor,
+    AddPasskey,
     AuditQuery,
     ChangePassword,
     Client,
@@ -30,8 +32,12 @@ from application.commands import (
     DisableTwoFactor,
     ListMembers,
     NewAccount,
+    PasskeySecondFactor,
+    PasskeySignIn,
     RegenerateRecoveryCodes,
     RegisterUser,
+    RemovePasskey,
+    RenamePasskey,
     RequestPasswordReset,
     ResetPassword,
     RoleChange,
@@ -45,6 +51,8 @@ from application.results import (
     AuditPage,
     CurrentSession,
     MemberPage,
+    PasskeyOptions,
+    PasskeyView,
     RecoveryCodes,
     RoleSummary,
     SessionView,
@@ -63,6 +71,7 @@ from domain.ports import (
     Dependency,
     LoginDigest,
     LoginThrottle,
+    PasskeyVerifier,
     PasswordHasher,
     RecoveryCodeHasher,
     ResetTokens,
@@ -88,6 +97,7 @@ class Services:
     login_digest: LoginDigest
     secret_box: SecretBox
     recovery_codes: RecoveryCodeHasher
+    passkey_verifier: PasskeyVerifier
     dependencies: Mapping[str, Dependency] = field(default_factory=dict)
     cache: ReadCache = field(default_factory=ReadCache.off)
 
@@ -197,6 +207,56 @@ class Services:
         return await sessions.revoke_other_sessions(
             user_id, keep, uow=self.uow_factory(), clock=self.clock, client_ip=client.ip
         )
+
+    async def begin_passkey_registration(self, user_id: UUID) -> PasskeyOptions:
+        return await passkeys.begin_registration(user_id, **self._passkey_parts())
+
+    async def add_passkey(self, cmd: AddPasskey) -> PasskeyView:
+        return await passkeys.add_passkey(cmd, **self._passkey_parts())
+
+    async def begin_passkey_sign_in(self) -> PasskeyOptions:
+        return await passkeys.begin_sign_in(**self._passkey_parts())
+
+    async def sign_in_with_passkey(self, cmd: PasskeySignIn) -> SignedIn:
+        return await passkeys.sign_in(cmd, **self._passkey_parts(), policy=self.session_policy)
+
+    async def begin_passkey_second_factor(self, challenge: str) -> PasskeyOptions:
+        return await passkeys.begin_second_factor(challenge, **self._passkey_parts())
+
+    async def complete_sign_in_with_passkey(self, cmd: PasskeySecondFactor) -> SignedIn:
+        return await passkeys.complete_sign_in(
+            cmd, **self._passkey_parts(), policy=self.session_policy
+        )
+
+    async def list_passkeys(self, user_id: UUID) -> list[PasskeyView]:
+        return await passkeys.list_passkeys(user_id, uow=self.uow_factory())
+
+    async def rename_passkey(self, cmd: RenamePasskey) -> PasskeyView:
+        return await passkeys.rename_passkey(cmd, uow=self.uow_factory())
+
+    async def remove_passkey(self, cmd: RemovePasskey) -> None:
+        await passkeys.remove_passkey(
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            throttle=self.throttle,
+            clock=self.clock,
+        )
+
+    async def admin_list_passkeys(self, user_id: UUID, actor: Actor) -> list[PasskeyView]:
+        return await passkeys.admin_list_passkeys(user_id, actor, uow=self.uow_factory())
+
+    async def admin_remove_passkey(self, user_id: UUID, passkey_id: UUID, actor: Actor) -> None:
+        await passkeys.admin_remove_passkey(
+            user_id, passkey_id, actor, uow=self.uow_factory(), clock=self.clock
+        )
+
+    def _passkey_parts(self) -> passkeys.Parts:
+        return {
+            "uow": self.uow_factory(),
+            "verifier": self.passkey_verifier,
+            "clock": self.clock,
+        }
 
     async def list_trusted_browsers(
         self, user_id: UUID, current_token: str | None

@@ -8,6 +8,7 @@ from uuid import UUID
 from application.admin import authorise
 from application.commands import (
     Actor,
+    Client,
     CompleteSignIn,
     ConfirmTwoFactor,
     DisableTwoFactor,
@@ -125,9 +126,8 @@ async def complete_sign_in(
     policy: SessionPolicy,
 ) -> SignedIn:
     """Finish a sign-in with a current code from the app (each accepted once) or an
-    unused recovery code, then open the session as ``sign_in`` does; with
-    ``trust_browser`` (browsers only) the result also carries a token that spares this
-    browser the code until ``policy.trust_lifetime`` has passed. The challenge
+    unused recovery code, then open the session as ``sign_in`` does (see
+    ``finish_sign_in`` for ``trust_browser``). The challenge
     stays usable after a wrong code until it expires; every wrong code takes a place
     in the account's window of wrong passwords, reserved before checking.
 
@@ -135,7 +135,7 @@ async def complete_sign_in(
     """
     async with uow:
         uow.client_ip = cmd.client.ip
-        challenge, user, state = await _open_challenge(uow, cmd.challenge, clock)
+        challenge, user, state = await open_challenge(uow, cmd.challenge, clock)
         key = account_attempts_key(user)
         if (wait := await throttle.reserve(key)) is not None:
             uow.record(
@@ -145,24 +145,48 @@ async def complete_sign_in(
             raise errors.AccountLocked(wait)
         async with checking(throttle, key):
             proof = await _check_code(state, cmd.code, uow=uow, box=box, codes=codes, clock=clock)
-            now = clock.now()
-            challenge.use(now=now)
-            user.record_login(now=now)
-            trusted = None
-            if cmd.trust_browser and not challenge.api_token:
-                trusted = await trust_browser(
-                    uow, user.id, cmd.client, now=now, lifetime=policy.trust_lifetime
-                )
-            signed_in = await start_session(
+            return await finish_sign_in(
+                challenge,
                 user,
                 cmd.client,
-                remember=challenge.remember,
-                api_token=challenge.api_token,
+                proof=proof,
+                trust=cmd.trust_browser,
                 uow=uow,
                 clock=clock,
                 policy=policy,
-                second_factor=proof,
             )
+
+
+async def finish_sign_in(
+    challenge: SignInChallenge,
+    user: User,
+    client: Client,
+    *,
+    proof: SecondFactor,
+    trust: bool,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: SessionPolicy,
+) -> SignedIn:
+    """Inside ``uow``, the second factor proved by ``proof``: spend the challenge, open
+    the session and commit; with ``trust`` (browsers only) the result also carries a
+    token that spares this browser the code until ``policy.trust_lifetime`` has passed."""
+    now = clock.now()
+    challenge.use(now=now)
+    user.record_login(now=now)
+    trusted = None
+    if trust and not challenge.api_token:
+        trusted = await trust_browser(uow, user.id, client, now=now, lifetime=policy.trust_lifetime)
+    signed_in = await start_session(
+        user,
+        client,
+        remember=challenge.remember,
+        api_token=challenge.api_token,
+        uow=uow,
+        clock=clock,
+        policy=policy,
+        second_factor=proof,
+    )
     if trusted is None:
         return signed_in
     token, browser = trusted
@@ -171,7 +195,7 @@ async def complete_sign_in(
     )
 
 
-async def _open_challenge(
+async def open_challenge(
     uow: UnitOfWork, token: str, clock: Clock
 ) -> tuple[SignInChallenge, User, TwoFactor]:
     """The live challenge behind ``token``, its active account and its second factor.

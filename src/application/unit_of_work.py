@@ -10,8 +10,10 @@ from application.event_bus import EventBus
 from application.outbox import Outbox, invalidation_for
 from domain import events
 from domain.audit import AuditEntry
+from domain.passkeys import Passkey
 from domain.repositories import (
     AuditLog,
+    PasskeyRepository,
     RoleRepository,
     SessionRepository,
     TrustedBrowserRepository,
@@ -37,6 +39,7 @@ class UnitOfWork(abc.ABC):
     sessions: SessionRepository
     two_factor: TwoFactorRepository
     trusted_browsers: TrustedBrowserRepository
+    passkeys: PasskeyRepository
     audit: AuditLog
     outbox: Outbox
 
@@ -86,12 +89,13 @@ class UnitOfWork(abc.ABC):
     def _collect_events(self) -> list[events.Event]:
         collected = list(self._loose_events)
         self._loose_events.clear()
-        aggregates: list[User | Session | Role | TwoFactor | TrustedBrowser] = [
+        aggregates: list[User | Session | Role | TwoFactor | TrustedBrowser | Passkey] = [
             *self.users.seen.values(),
             *self.sessions.seen.values(),
             *self.roles.seen.values(),
             *self.two_factor.seen.values(),
             *self.trusted_browsers.seen.values(),
+            *self.passkeys.seen.values(),
         ]
         for aggregate in aggregates:
             collected.extend(aggregate.events)

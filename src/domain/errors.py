@@ -264,3 +264,8 @@ class InvalidPasskey(DomainError):
 class InvalidPasskeyName(ValidationFailed):
     code = "invalid_passkey_name"
     default_message = "A passkey's name is at most 60 characters."
+
+
+class PasskeyNotFound(NotFound):
+    code = "passkey_not_found"
+    default_message = "There is no such passkey."

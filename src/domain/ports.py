@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from domain.passkeys import Assertion, NewCredential, Passkey
 from domain.users import User
 from domain.values import PasswordHash
 
@@ -216,3 +217,61 @@ class RecoveryCodeHasher(abc.ABC):
     @abc.abstractmethod
     def hash(self, code: str) -> str:
         """The same digest for the same code however it was typed (case, dashes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyHolder:
+    """Who a new passkey is for, as the browser's dialog shows it."""
+
+    user_id: UUID
+    name: str
+    display_name: str
+
+
+class PasskeyVerifier(abc.ABC):
+    """The WebAuthn relying party: the options a browser's passkey dialog takes, and the
+    checks of what it answers (signature, challenge, site, origin, user presence).
+    Answers are the JSON the browser's PublicKeyCredential gives, as a mapping; every
+    malformed or failing one raises InvalidPasskey."""
+
+    @abc.abstractmethod
+    def registration_options(
+        self, holder: PasskeyHolder, *, challenge: bytes, exclude: list[bytes]
+    ) -> dict[str, object]:
+        """For ``navigator.credentials.create``: a discoverable credential, user
+        verification preferred, none of ``exclude`` (the holder's passkeys) again."""
+
+    @abc.abstractmethod
+    def authentication_options(self, *, challenge: bytes, allow: list[bytes]) -> dict[str, object]:
+        """For ``navigator.credentials.get``; an empty ``allow`` lets the browser offer
+        any passkey of this site (a sign-in that names nobody)."""
+
+    @abc.abstractmethod
+    def challenge_of(self, answer: Mapping[str, object]) -> bytes:
+        """The challenge the answer signed, read from its client data (not yet checked).
+
+        Raises: InvalidPasskey
+        """
+
+    @abc.abstractmethod
+    def credential_id_of(self, answer: Mapping[str, object]) -> bytes:
+        """Raises: InvalidPasskey"""
+
+    @abc.abstractmethod
+    def verify_registration(
+        self, answer: Mapping[str, object], *, challenge: bytes
+    ) -> NewCredential:
+        """Raises: InvalidPasskey"""
+
+    @abc.abstractmethod
+    def verify_assertion(
+        self,
+        answer: Mapping[str, object],
+        *,
+        challenge: bytes,
+        passkey: Passkey,
+    ) -> Assertion:
+        """Check a sign-in answer against ``passkey``'s public key and user handle.
+
+        Raises: InvalidPasskey
+        """

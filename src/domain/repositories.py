@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain import values
 from domain.audit import AuditEntry
+from domain.passkeys import Passkey, PasskeyChallenge
 from domain.roles import Role
 from domain.sessions import Session
 from domain.trusted_browsers import TrustedBrowser
@@ -229,6 +230,73 @@ class TrustedBrowserRepository(abc.ABC):
 
     @abc.abstractmethod
     async def _list_for_user(self, user_id: UUID) -> list[TrustedBrowser]: ...
+
+
+class PasskeyRepository(abc.ABC):
+    """Passkeys and their ceremonies' challenges. ``seen`` holds every passkey handed
+    out: a use, a new name or a removal is saved on commit. A use is written only if
+    the stored signature count is still the one read, and a challenge is spent only if
+    nobody spent it first, so of two answers racing with the same one, one loses
+    (InvalidPasskey, InvalidChallenge)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[UUID, Passkey] = {}
+        self.challenges_seen: dict[str, PasskeyChallenge] = {}
+
+    def add(self, passkey: Passkey) -> None:
+        self._add(passkey)
+        self.seen[passkey.id] = passkey
+
+    async def get(self, passkey_id: UUID) -> Passkey | None:
+        """A passkey not removed."""
+        return self._remember(await self._get(passkey_id))
+
+    async def get_by_credential(self, credential_id: bytes) -> Passkey | None:
+        """The passkey not removed with this WebAuthn credential id."""
+        return self._remember(await self._get_by_credential(credential_id))
+
+    async def list_for_user(self, user_id: UUID) -> list[Passkey]:
+        """The account's passkeys not removed, oldest first."""
+        found = await self._list_for_user(user_id)
+        self.seen.update((passkey.id, passkey) for passkey in found)
+        return found
+
+    def add_challenge(self, challenge: PasskeyChallenge) -> None:
+        self._add_challenge(challenge)
+        self.challenges_seen[challenge.digest] = challenge
+
+    async def get_challenge(self, digest: str) -> PasskeyChallenge | None:
+        found = await self._get_challenge(digest)
+        if found is not None:
+            self.challenges_seen[found.digest] = found
+        return found
+
+    @abc.abstractmethod
+    async def remove_expired_challenges(self, *, now: datetime) -> None:
+        """Forget challenges that expired before ``now`` (used or not)."""
+
+    def _remember(self, passkey: Passkey | None) -> Passkey | None:
+        if passkey is not None:
+            self.seen[passkey.id] = passkey
+        return passkey
+
+    @abc.abstractmethod
+    def _add(self, passkey: Passkey) -> None: ...
+
+    @abc.abstractmethod
+    async def _get(self, passkey_id: UUID) -> Passkey | None: ...
+
+    @abc.abstractmethod
+    async def _get_by_credential(self, credential_id: bytes) -> Passkey | None: ...
+
+    @abc.abstractmethod
+    async def _list_for_user(self, user_id: UUID) -> list[Passkey]: ...
+
+    @abc.abstractmethod
+    def _add_challenge(self, challenge: PasskeyChallenge) -> None: ...
+
+    @abc.abstractmethod
+    async def _get_challenge(self, digest: str) -> PasskeyChallenge | None: ...
 
 
 class AuditLog(abc.ABC):

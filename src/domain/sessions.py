@@ -32,6 +32,7 @@ class SecondFactor(StrEnum):
     CODE = "code"
     RECOVERY_CODE = "recovery_code"
     TRUSTED_BROWSER = "trusted_browser"
+    PASSKEY = "passkey"
 
 
 @dataclass(frozen=True, slots=True)

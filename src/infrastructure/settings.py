@@ -89,7 +89,7 @@ class Settings(BaseSettings):
         default=None, min_length=MIN_METRICS_TOKEN_LENGTH, validation_alias="METRICS_TOKEN"
     )
 
-    public_url: str = Field(default="http://127.0.0.1:8000", validation_alias="PUBLIC_URL")
+    public_url: str = Field(default="http://localhost:8000", validation_alias="PUBLIC_URL")
     password_reset_max_age: timedelta = Field(
         default=timedelta(hours=1), gt=timedelta(0), validation_alias="PASSWORD_RESET_MAX_AGE"
     )
@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     admin_requires_two_factor: bool | None = Field(
         default=None, validation_alias="ADMIN_REQUIRES_TWO_FACTOR"
     )
+    webauthn_rp_id: str | None = Field(default=None, validation_alias="WEBAUTHN_RP_ID")
+    webauthn_origin: str | None = Field(default=None, validation_alias="WEBAUTHN_ORIGIN")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -182,6 +184,44 @@ class Settings(BaseSettings):
         if self.env == "production" and self.encryption_keys is None:
             raise ValueError("ENCRYPTION_KEYS must be set when GATEHOUSE_ENV=production")
         return self
+
+    @field_validator("webauthn_origin")
+    @classmethod
+    def _an_origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path.strip("/"):
+            raise ValueError("use an origin such as https://accounts.example.com")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _passkeys_fit_the_site(self) -> Settings:
+        host = urlsplit(self.effective_webauthn_origin).hostname or ""
+        rp_id = self.effective_webauthn_rp_id
+        if host != rp_id and not host.endswith("." + rp_id):
+            raise ValueError(f"WEBAUTHN_RP_ID must be {host} or a domain it is under")
+        local = host in {"localhost", "127.0.0.1", "::1"} or host.endswith(".localhost")
+        if (
+            self.env == "production"
+            and not local
+            and not self.effective_webauthn_origin.startswith("https://")
+        ):
+            raise ValueError("WEBAUTHN_ORIGIN must be https:// when GATEHOUSE_ENV=production")
+        return self
+
+    @property
+    def effective_webauthn_origin(self) -> str:
+        """Where passkeys are used: the setting, or the origin of ``PUBLIC_URL``."""
+        if self.webauthn_origin is not None:
+            return self.webauthn_origin
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def effective_webauthn_rp_id(self) -> str:
+        """The passkeys' site: the setting, or the host of the origin."""
+        return self.webauthn_rp_id or urlsplit(self.effective_webauthn_origin).hostname or ""
 
     @property
     def is_production(self) -> bool:
@@ -271,6 +311,10 @@ def _shown(settings: Settings, name: str) -> str:
         return str(settings.effective_admin_requires_two_factor).lower()
     if name == "log_format" and value is None:
         return settings.effective_log_format
+    if name == "webauthn_origin" and value is None:
+        return settings.effective_webauthn_origin
+    if name == "webauthn_rp_id" and value is None:
+        return settings.effective_webauthn_rp_id
     if isinstance(value, SecretStr):
         return "********"
     if value is None:

@@ -31,6 +31,7 @@ from infrastructure.near_cache import (
     NearCacheCounts,
     make_channel_redis,
 )
+from infrastructure.passkeys import WebAuthnPasskeyVerifier
 from infrastructure.passwords import HashingPool, PasslibPasswordHasher, make_context
 from infrastructure.rate_limits import MemoryCounters, RedisCounters
 from infrastructure.recovery_codes import HmacRecoveryCodeHasher
@@ -132,6 +133,9 @@ def build_runtime(settings: Settings) -> Runtime:
         login_digest=HmacLoginDigest(settings.secret()),
         secret_box=FernetSecretBox(settings.encryption_key_list()),
         recovery_codes=HmacRecoveryCodeHasher(settings.secret()),
+        passkey_verifier=WebAuthnPasskeyVerifier(
+            rp_id=settings.effective_webauthn_rp_id, origin=settings.effective_webauthn_origin
+        ),
         dependencies={"redis": RedisDependency(redis)} if redis is not None else {},
         cache=read_cache(near_cache, settings),
     )

@@ -21,6 +21,9 @@ _UNIQUE_KEYS: tuple[tuple[str, type[errors.DomainError], str], ...] = (
     # A second factor per account: two set-ups confirmed at once.
     ('"pk_two_factor"', errors.TwoFactorAlreadyEnabled, "code"),
     ("two_factor.user_id", errors.TwoFactorAlreadyEnabled, "code"),
+    # The same passkey added twice at once.
+    ("passkeys_credential_id", errors.InvalidPasskey, "answer"),
+    ("passkeys.credential_id", errors.InvalidPasskey, "answer"),
 )
 
 _UNREACHABLE = (exc.OperationalError, exc.InterfaceError, OSError, TimeoutError)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -204,6 +205,35 @@ trusted_browsers = Table(
     Column("revoked_at", Timestamp(), nullable=True),
 )
 Index("ix_trusted_browsers_user_id", trusted_browsers.c.user_id)
+
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # WebAuthn allows 1023 bytes; authenticators use 16 to 64.
+    Column("credential_id", LargeBinary(1023), nullable=False, unique=True),
+    Column("public_key", LargeBinary(2048), nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("transports", String(100), nullable=False),  # comma-separated
+    Column("authenticator", String(40), nullable=False),
+    Column("last_used_at", Timestamp(), nullable=True),
+)
+Index("ix_passkeys_user_id", passkeys.c.user_id)
+
+passkey_challenges = Table(
+    "passkey_challenges",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("ceremony", String(20), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("sign_in_challenge", String(64), nullable=True),
+    Column("used_at", Timestamp(), nullable=True),
+)
+Index("ix_passkey_challenges_expires_at", passkey_challenges.c.expires_at)
 
 # Prefix search (admin user search) on PostgreSQL: LIKE 'abc%' can use these whatever
 # the database's collation. SQLite searches the unique indexes by range instead.

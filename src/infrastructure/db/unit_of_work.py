@@ -13,6 +13,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.db.audit import SqlAlchemyAuditLog
 from infrastructure.db.errors import domain_error_for, translated
 from infrastructure.db.outbox import SqlAlchemyOutbox
+from infrastructure.db.passkeys import SqlAlchemyPasskeyRepository
 from infrastructure.db.repositories import SqlAlchemyUserRepository
 from infrastructure.db.roles import SqlAlchemyRoleRepository
 from infrastructure.db.sessions import SqlAlchemySessionRepository
@@ -26,6 +27,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     sessions: SqlAlchemySessionRepository
     two_factor: SqlAlchemyTwoFactorRepository
     trusted_browsers: SqlAlchemyTrustedBrowserRepository
+    passkeys: SqlAlchemyPasskeyRepository
     audit: SqlAlchemyAuditLog
     outbox: SqlAlchemyOutbox
 
@@ -70,6 +72,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.sessions = SqlAlchemySessionRepository(connection)
         self.two_factor = SqlAlchemyTwoFactorRepository(connection)
         self.trusted_browsers = SqlAlchemyTrustedBrowserRepository(connection)
+        self.passkeys = SqlAlchemyPasskeyRepository(connection)
         self.audit = SqlAlchemyAuditLog(connection)
         self.outbox = SqlAlchemyOutbox(connection)
 
@@ -81,6 +84,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             await self.two_factor.flush()
             await self.sessions.flush()
             await self.trusted_browsers.flush()
+            await self.passkeys.flush()
             await self.audit.flush()
             await self.outbox.flush()
             await self._connection.commit()

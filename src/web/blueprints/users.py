@@ -130,6 +130,7 @@ SECOND_FACTOR_WORDS = {
     SecondFactor.CODE: "two-factor: app code",
     SecondFactor.RECOVERY_CODE: "two-factor: recovery code",
     SecondFactor.TRUSTED_BROWSER: "two-factor: trusted browser",
+    SecondFactor.PASSKEY: "signed in with a passkey",
 }
 
 
