@@ -4,6 +4,7 @@ for the browser and the checks of its answers."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ from domain.passkeys import Assertion, NewCredential, Passkey
 from domain.ports import PasskeyHolder, PasskeyVerifier
 
 RP_NAME = "Gatehouse"
+BASE64URL = re.compile(r"[A-Za-z0-9_-]{1,4096}")
 TIMEOUT_MS = 300_000  # the challenge lives five minutes; the dialog no longer
 # What a bad answer can raise inside the library besides its own errors: it parses
 # JSON, base64url and CBOR from whatever the client sent.
@@ -137,8 +139,9 @@ def _response(answer: Mapping[str, object]) -> Mapping[str, Any]:
 
 
 def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError("not a string")
+    """A base64url field: non-empty, of that alphabet only (the decoder skips others)."""
+    if not isinstance(value, str) or not BASE64URL.fullmatch(value):
+        raise TypeError("not base64url text")
     return value
 
 
