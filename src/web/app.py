@@ -21,7 +21,7 @@ from infrastructure.settings import Settings
 from web.admin_gate import register_admin_gate
 from web.assets import register_assets
 from web.auth import register_auth
-from web.blueprints import admin, docs, health, password_reset, public, users
+from web.blueprints import admin, docs, health, passkeys, password_reset, public, users
 from web.blueprints.api import accounts as api_accounts  # noqa: F401 (registers routes)
 from web.blueprints.api import admin as api_admin  # noqa: F401 (registers routes)
 from web.blueprints.api import base as api
@@ -201,6 +201,7 @@ def register_blueprints(app: Quart) -> None:
         public.blueprint,
         password_reset.blueprint,
         users.blueprint,
+        passkeys.blueprint,
         admin.blueprint,
         api.blueprint,
         docs.blueprint,

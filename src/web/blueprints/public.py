@@ -37,7 +37,7 @@ SIGN_IN_AGAIN = "Your sign-in has expired. Sign in again with your password."
 
 @blueprint.get("/")
 async def home() -> ResponseReturnValue:
-    return await render("public/home.html", values={}, problems={}, next=_next())
+    return await render("public/home.html", values={}, problems={}, next=next_target())
 
 
 @blueprint.post("/")
@@ -55,28 +55,28 @@ async def sign_in() -> ResponseReturnValue:
         },
     )
     if problems or cmd is None:
-        return await _sign_in_form(values, problems or invalid, 422)
+        return await sign_in_form_page(values, problems or invalid, 422)
     try:
         signed_in = await services().sign_in(cmd)
     except errors.InvalidCredentials as error:
-        return await _sign_in_form(values, {"form": error.message}, 400)
+        return await sign_in_form_page(values, {"form": error.message}, 400)
     if isinstance(signed_in, TwoFactorRequired):
         session[CHALLENGE_KEY] = signed_in.challenge
-        return redirect(url_for("public.two_factor_form", next=_next()), 303)
-    return await _signed_in(signed_in)
+        return redirect(url_for("public.two_factor_form", next=next_target()), 303)
+    return await signed_in_page(signed_in)
 
 
-async def _signed_in(signed_in: SignedIn) -> ResponseReturnValue:
+async def signed_in_page(signed_in: SignedIn) -> ResponseReturnValue:
     auth.start(signed_in)
     await flash(f"Welcome, {signed_in.user.full_name}.", "success")
-    return redirect(_next() or url_for("users.members"), 303)
+    return redirect(next_target() or url_for("users.members"), 303)
 
 
 @blueprint.get("/sign-in/two-factor/")
 async def two_factor_form() -> ResponseReturnValue:
     if CHALLENGE_KEY not in session:
-        return redirect(url_for("public.home", next=_next()), 303)
-    return await render("public/two_factor.html", problems={}, next=_next(), **_trust())
+        return redirect(url_for("public.home", next=next_target()), 303)
+    return await render("public/two_factor.html", problems={}, next=next_target(), **_trust())
 
 
 @blueprint.post("/sign-in/two-factor/")
@@ -87,40 +87,40 @@ async def two_factor() -> ResponseReturnValue:
     challenge = session.get(CHALLENGE_KEY)
     if not isinstance(challenge, str):
         await flash(SIGN_IN_AGAIN, "info")
-        return redirect(url_for("public.home", next=_next()), 303)
+        return redirect(url_for("public.home", next=next_target()), 303)
     trust = (await request.form).get("trust") == "on"
     cmd, problems = await forms.read_command(
         CompleteSignIn, ("code",), challenge=challenge, client=client(), trust_browser=trust
     )
     if problems or cmd is None:
-        return await _two_factor_form(problems, 422)
+        return await two_factor_form_page(problems, 422)
     try:
         signed_in = await services().complete_sign_in(cmd)
     except errors.InvalidCode as error:
-        return await _two_factor_form({"code": error.message}, 400)
+        return await two_factor_form_page({"code": error.message}, 400)
     except errors.InvalidChallenge:
         session.pop(CHALLENGE_KEY, None)
         await flash(SIGN_IN_AGAIN, "info")
-        return redirect(url_for("public.home", next=_next()), 303)
+        return redirect(url_for("public.home", next=next_target()), 303)
     session.pop(CHALLENGE_KEY, None)
-    response = await make_response(await _signed_in(signed_in))
+    response = await make_response(await signed_in_page(signed_in))
     trusted_cookie.keep(response, signed_in)
     return response
 
 
-async def _two_factor_form(problems: forms.FieldErrors, status: int) -> ResponseReturnValue:
+async def two_factor_form_page(problems: forms.FieldErrors, status: int) -> ResponseReturnValue:
     trust = (await request.form).get("trust") == "on"
     page = await render(
-        "public/two_factor.html", problems=problems, next=_next(), **_trust(ticked=trust)
+        "public/two_factor.html", problems=problems, next=next_target(), **_trust(ticked=trust)
     )
     return page, status
 
 
-async def _sign_in_form(
+async def sign_in_form_page(
     values: dict[str, str], problems: forms.FieldErrors, status: int
 ) -> ResponseReturnValue:
     page = await render(
-        "public/home.html", values=forms.kept(values), problems=problems, next=_next()
+        "public/home.html", values=forms.kept(values), problems=problems, next=next_target()
     )
     return page, status
 
@@ -131,7 +131,7 @@ def _trust(*, ticked: bool = False) -> dict[str, object]:
     return {"trust_days": current_app.config["TRUSTED_BROWSER_DAYS"], "trust_ticked": ticked}
 
 
-def _next() -> str | None:
+def next_target() -> str | None:
     return safe_next(request.args.get("next"))
 
 
