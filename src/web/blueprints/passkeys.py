@@ -157,12 +157,16 @@ async def registration_options() -> ResponseReturnValue:
 @login_required
 async def add() -> ResponseReturnValue:
     values, problems = await forms.read_form(("name",))
-    if problems:
-        return await _passkeys_page(values, problems, 422)
     try:
-        cmd = AddPasskey(
-            user_id=_me(), name=values["name"], answer=await _answer(), client=client()
-        )
+        answer = await _answer()
+    except errors.InvalidPasskey as error:
+        return await _passkeys_page(values, {"form": error.message}, 400)
+    cmd, invalid = forms.build(
+        AddPasskey, {"user_id": _me(), "name": values["name"], "answer": answer, "client": client()}
+    )
+    if cmd is None or problems or invalid:
+        return await _passkeys_page(values, problems | invalid, 422)
+    try:
         added = await services().add_passkey(cmd)
     except errors.InvalidPasskeyName as error:
         return await _passkeys_page(values, forms.field_error(error), 422)
