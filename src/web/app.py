@@ -25,6 +25,7 @@ from web.blueprints import admin, docs, health, passkeys, password_reset, public
 from web.blueprints.api import accounts as api_accounts  # noqa: F401 (registers routes)
 from web.blueprints.api import admin as api_admin  # noqa: F401 (registers routes)
 from web.blueprints.api import base as api
+from web.blueprints.api import passkeys as api_passkeys  # noqa: F401 (registers routes)
 from web.blueprints.api import two_factor as api_two_factor  # noqa: F401 (registers routes)
 from web.bootstrap import Runtime, build_runtime
 from web.csrf import register_csrf_tokens

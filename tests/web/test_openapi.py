@@ -20,6 +20,8 @@ NO_CONTENT = {
     ("delete", f"{API}/sessions/{{session_id}}"),
     ("post", f"{API}/password-resets/{{token}}"),
     ("post", f"{API}/users/me/two-factor/disable"),
+    ("post", f"{API}/users/me/passkeys/{{passkey_id}}/remove"),
+    ("delete", f"{API}/admin/users/{{user_id}}/passkeys/{{passkey_id}}"),
 }
 METHODS = {"get", "put", "post", "delete", "patch"}
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")

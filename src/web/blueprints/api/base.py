@@ -68,6 +68,7 @@ PROBLEM_MEANINGS = {
 PATH_PARAMETERS = {
     "user_id": "The account's `id`.",
     "session_id": "The session's `id`, from `GET /api/v1/sessions`.",
+    "passkey_id": "The passkey's `id`, from the list of passkeys.",
     "role": "A role's name, in any letter case.",
     "token": "The last part of the reset link in the mail.",
 }

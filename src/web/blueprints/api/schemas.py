@@ -268,3 +268,93 @@ class PasswordBody(BaseModel):
     model_config = _BODY
 
     password: Text = password_field("The account's password.")
+
+
+ANSWER = (
+    "What the browser's `navigator.credentials` call resolved to, as "
+    "`PublicKeyCredential.toJSON()` writes it (WebAuthn's JSON form, binary fields in "
+    "base64url)."
+)
+ANSWER_EXAMPLE = {
+    "id": "h0Q0B2m2pQ",
+    "rawId": "h0Q0B2m2pQ",
+    "type": "public-key",
+    "response": {"clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0", "...": "..."},
+}
+
+
+def answer_field() -> Any:
+    return Field(
+        description=ANSWER,
+        examples=[ANSWER_EXAMPLE],
+        json_schema_extra={"maxProperties": 16},
+    )
+
+
+class PasskeyDialog(BaseModel):
+    """The options of the browser's passkey dialog."""
+
+    publicKey: dict[str, Any] = Field(  # noqa: N815 (WebAuthn's own name)
+        description="Pass as `publicKey` to `navigator.credentials.create()` or `.get()`, "
+        "after `PublicKeyCredential.parseCreationOptionsFromJSON()` or "
+        "`parseRequestOptionsFromJSON()` (binary fields are base64url)."
+    )
+
+
+class PasskeySignInBody(BaseModel):
+    model_config = _BODY
+
+    answer: dict[str, Any] = answer_field()
+    remember: bool = Field(
+        default=False,
+        description="With `cookie`: a cookie that outlives the browser.",
+        examples=[False],
+    )
+    cookie: bool = Field(
+        default=False,
+        description="Also set the session cookie, for JavaScript in a browser.",
+        examples=[False],
+    )
+
+
+class ChallengeBody(BaseModel):
+    model_config = _BODY
+
+    challenge: Text = Field(
+        min_length=1,
+        max_length=TOKEN_MAX,
+        description="The `challenge` of the 401 `/problems/two-factor-required` that "
+        "`POST /api/v1/sessions` answered with.",
+        examples=["b1Vt0mQm3kZ8oJ4yWcD2rX7nPqLs9aEeHf6gTu5iKvA"],
+    )
+
+
+class PasskeySecondFactorBody(ChallengeBody):
+    answer: dict[str, Any] = answer_field()
+    cookie: bool = Field(
+        default=False,
+        description="Also set the session cookie, for JavaScript in a browser.",
+        examples=[False],
+    )
+
+
+def name_field() -> Any:
+    return Field(
+        default="",
+        max_length=60,
+        description="A name to tell the passkeys apart; blank is `Passkey`.",
+        examples=["Work laptop"],
+    )
+
+
+class NewPasskeyBody(BaseModel):
+    model_config = _BODY
+
+    name: Text = name_field()
+    answer: dict[str, Any] = answer_field()
+
+
+class PasskeyNameBody(BaseModel):
+    model_config = _BODY
+
+    name: Text = name_field()
