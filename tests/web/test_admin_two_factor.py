@@ -1,4 +1,4 @@
-"""Two-factor in administration: the user page and the admin API say whether it is on,
+"""Two-factor and passkeys in administration: the user page and the admin API say whether it is on,
 an administrator turns it off for someone who lost their phone (audited, sessions
 ended, mailed), and ADMIN_REQUIRES_TWO_FACTOR sends an administrator without it to the
 set-up page before any admin page or admin API call works."""
@@ -11,9 +11,11 @@ from quart.testing import QuartClient
 
 from application.results import UserDetail
 from application.services import SETUP, Services
+from tests.soft_authenticator import SoftAuthenticator
 from tests.web.admin_support import flash_after, post
 from tests.web.api_support import API, bearer, new_user, problem_of, secret_free, token_for
 from tests.web.conftest import PASSWORD, Account, AppMaker, Outbox, sign_in
+from tests.web.test_passkeys import add
 from tests.web.test_two_factor_sign_in import turn_on
 
 SUBJECT = "An administrator turned off two-factor sign-in"
@@ -179,3 +181,29 @@ async def test_an_administrator_turns_their_own_off_on_their_own_page_only(
     assert (await as_admin.get(path)).status_code == 303
     assert "your own two-factor" in await flash_after(as_admin, await post(as_admin, path))
     assert (await services.two_factor_status(admin.id)).enabled
+
+
+# Passkeys
+
+
+async def test_an_administrator_sees_and_removes_someones_passkey(
+    app: Quart, as_admin: QuartClient, account: Account, services: Services, outbox: Outbox
+) -> None:
+    theirs = app.test_client()
+    await sign_in(theirs, account.user.username)
+    await add(theirs, SoftAuthenticator(rp_id="localhost", origin="http://localhost:8000"))
+    (passkey,) = await services.list_passkeys(account.user.id)
+    page = await (await as_admin.get(f"/admin/users/{account.user.id}")).get_data(as_text=True)
+    assert "<strong>Laptop</strong>" in page and "built into a device" in page
+    path = f"/admin/users/{account.user.id}/passkeys/{passkey.id}/remove"
+    asked = await as_admin.get(path)
+    assert "Remove this passkey?" in await asked.get_data(as_text=True)
+    assert (await as_admin.post(path)).status_code == 400  # no CSRF token
+    done = await post(as_admin, path)
+    assert "The passkey is removed." in await flash_after(as_admin, done)
+    assert await services.list_passkeys(account.user.id) == []
+    assert (await as_admin.get(path)).status_code == 404
+    audit = await (await as_admin.get(f"/admin/audit/?user={account.user.id}")).get_data(
+        as_text=True
+    )
+    assert "Passkey removed" in audit

@@ -60,6 +60,7 @@ async def _user_page(
     page = await render(
         "admin/user.html",
         user=found,
+        passkeys=await services().admin_list_passkeys(user_id, actor()),
         grantable=grantable,
         is_me=_is_me(found),
         problems=problems,
@@ -134,6 +135,33 @@ async def reset_two_factor(user_id: UUID) -> ResponseReturnValue:
     return await _back(
         user_id, f"Two-factor sign-in is off for {done.username}; their sessions have ended."
     )
+
+
+@blueprint.get("/users/<uuid:user_id>/passkeys/<uuid:passkey_id>/remove")
+@admin_only
+async def confirm_remove_passkey(user_id: UUID, passkey_id: UUID) -> ResponseReturnValue:
+    found = await services().admin_get_user(user_id, actor())
+    passkeys = {each.id: each for each in await services().admin_list_passkeys(user_id, actor())}
+    if passkey_id not in passkeys:
+        abort(404)
+    return await confirmation(
+        title="Remove this passkey?",
+        message=f"The passkey {passkeys[passkey_id].name!r} will no longer sign "
+        f"{found.username} in. They are mailed a notice.",
+        button="Remove",
+        action=url_for("admin.remove_passkey", user_id=user_id, passkey_id=passkey_id),
+        cancel=url_for("admin.user", user_id=user_id),
+    )
+
+
+@blueprint.post("/users/<uuid:user_id>/passkeys/<uuid:passkey_id>/remove")
+@admin_only
+async def remove_passkey(user_id: UUID, passkey_id: UUID) -> ResponseReturnValue:
+    try:
+        await services().admin_remove_passkey(user_id, passkey_id, actor())
+    except errors.PasskeyNotFound:
+        abort(404)
+    return await _back(user_id, "The passkey is removed.")
 
 
 @blueprint.post("/users/<uuid:user_id>/roles")
