@@ -115,7 +115,8 @@ def server_env(
         "GATEHOUSE_ENV": "development",
         "INSTANCE_PATH": str(home / "instance"),
         "DATABASE_URL": f"sqlite+aiosqlite:///{home / 'e2e.db'}",
-        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # localhost, not 127.0.0.1: browsers take no IP address as a passkey's site.
+        "PUBLIC_URL": f"http://localhost:{port}",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp[1]),
         "SMTP_SECURITY": "none",
@@ -142,7 +143,7 @@ def server(server_env: dict[str, str], port: int) -> Iterator[str]:
     process = subprocess.Popen(
         [GATEHOUSE, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://localhost:{port}"
     try:
         wait_until_up(f"{base}/healthz", process)
         yield base
