@@ -99,6 +99,11 @@ def test_the_defaults_are_shown_as_they_are_in_force(tmp_path: Path) -> None:
     assert shown["ALLOW_SQLITE_IN_PRODUCTION"] == "false"
     assert shown["ENCRYPTION_KEYS"] == f"generated ({tmp_path / 'encryption_key'})"
     assert (shown["TRUSTED_BROWSER_DAYS"], shown["ADMIN_REQUIRES_TWO_FACTOR"]) == ("30", "false")
+    assert shown["PUBLIC_URL"] == "http://localhost:8000"
+    assert (shown["WEBAUTHN_ORIGIN"], shown["WEBAUTHN_RP_ID"]) == (
+        "http://localhost:8000",
+        "localhost",
+    )
     assert not [name for name in shown if "effective" in name.lower()]
 
 
@@ -202,3 +207,48 @@ def test_admins_need_two_factor_by_default_in_production_only(
     )
     assert settings.effective_admin_requires_two_factor is required
     assert dict(describe(settings))["ADMIN_REQUIRES_TWO_FACTOR"] == str(required).lower()
+
+
+PRODUCTION = {
+    "GATEHOUSE_ENV": "production",
+    "SECRET_KEY": SECRET,
+    "DATABASE_URL": POSTGRES,
+    "SMTP_HOST": "smtp",
+    "ENCRYPTION_KEYS": KEY,
+}
+
+
+def test_passkeys_default_to_the_public_urls_origin_and_host() -> None:
+    settings = load_settings(PUBLIC_URL="https://accounts.example.com/gatehouse")
+    assert settings.effective_webauthn_origin == "https://accounts.example.com"
+    assert settings.effective_webauthn_rp_id == "accounts.example.com"
+    shared = load_settings(PUBLIC_URL="https://accounts.example.com", WEBAUTHN_RP_ID="example.com")
+    assert shared.effective_webauthn_rp_id == "example.com"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "says"),
+    [
+        ({"WEBAUTHN_RP_ID": "other.example"}, "WEBAUTHN_RP_ID must be"),
+        ({"WEBAUTHN_RP_ID": "ample.com", "PUBLIC_URL": "https://example.com"}, "WEBAUTHN_RP_ID"),
+        ({"WEBAUTHN_ORIGIN": "ftp://example.com"}, "WEBAUTHN_ORIGIN"),
+        ({"WEBAUTHN_ORIGIN": "https://example.com/path"}, "WEBAUTHN_ORIGIN"),
+    ],
+)
+def test_a_passkey_site_that_does_not_fit_is_one_line(overrides: dict[str, str], says: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(**overrides)
+    assert says in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_production_wants_passkeys_over_https_except_on_localhost() -> None:
+    with pytest.raises(SettingsError, match="WEBAUTHN_ORIGIN must be https"):
+        load_settings(**PRODUCTION, PUBLIC_URL="http://accounts.example.com")
+    load_settings(**PRODUCTION, PUBLIC_URL="https://accounts.example.com")
+    load_settings(**PRODUCTION, PUBLIC_URL="http://localhost:8000")
+    with pytest.raises(SettingsError, match="WEBAUTHN_ORIGIN must be https"):
+        load_settings(
+            **PRODUCTION,
+            PUBLIC_URL="https://accounts.example.com",
+            WEBAUTHN_ORIGIN="http://accounts.example.com",
+        )
