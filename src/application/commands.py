@@ -310,11 +310,13 @@ class RenamePasskey(BaseModel):
 
 
 class RemovePasskey(BaseModel):
-    """The holder removes a passkey, proving it is them with the password."""
+    """The holder removes a passkey, proving it is them with the password or with an
+    answer of one of their passkeys (to ``begin_confirmation``'s options)."""
 
     model_config = _STRICT
 
     user_id: UUID
     passkey_id: UUID
-    password: Text = Field(max_length=password_policy.MAX_LENGTH, repr=False)
+    password: Text = Field(default="", max_length=password_policy.MAX_LENGTH, repr=False)
+    answer: PasskeyAnswer | None = Field(default=None, repr=False)
     client: Client = Client()

@@ -213,28 +213,69 @@ async def rename_passkey(cmd: RenamePasskey, *, uow: UnitOfWork) -> PasskeyView:
     return PasskeyView.of(passkey)
 
 
+async def begin_confirmation(
+    user_id: UUID, *, uow: UnitOfWork, verifier: PasskeyVerifier, clock: Clock
+) -> PasskeyOptions:
+    """Options for the signed-in holder to prove it is them with one of their passkeys.
+
+    Raises: UserNotFound, InvalidPasskey (the account has none)
+    """
+    challenge = new_challenge()
+    async with uow:
+        await _active_user(uow, user_id)
+        passkeys = await uow.passkeys.list_for_user(user_id)
+        if not passkeys:
+            raise errors.InvalidPasskey("This account has no passkey.")
+        await _issue(uow, challenge, Ceremony.CONFIRM, now=clock.now(), user_id=user_id)
+    allow = [passkey.credential_id for passkey in passkeys]
+    return PasskeyOptions(
+        public_key=verifier.authentication_options(challenge=challenge, allow=allow)
+    )
+
+
 async def remove_passkey(
     cmd: RemovePasskey,
     *,
     uow: UnitOfWork,
+    verifier: PasskeyVerifier,
     hasher: PasswordHasher,
     throttle: LoginThrottle,
     clock: Clock,
 ) -> None:
     """The holder removes a passkey, knowing the password (a wrong one counts toward
-    the account's lock, as at sign-in).
+    the account's lock, as at sign-in) or answering with one of their passkeys.
 
-    Raises: UserNotFound, PasskeyNotFound, InvalidCredentials, AccountLocked
+    Raises: UserNotFound, PasskeyNotFound, InvalidCredentials, AccountLocked,
+    InvalidChallenge, InvalidPasskey
     """
     async with uow:
         user = await _active_user(uow, cmd.user_id)
         await _own(uow, cmd.user_id, cmd.passkey_id)
-    await confirm_password(user, cmd.password, hasher=hasher, throttle=throttle, field="password")
+    if cmd.answer is None:
+        await confirm_password(
+            user, cmd.password, hasher=hasher, throttle=throttle, field="password"
+        )
     async with uow:
         uow.client_ip = cmd.client.ip
+        if cmd.answer is not None:
+            await _confirmed(uow, verifier, cmd.answer, user, now=clock.now())
         passkey = await _own(uow, cmd.user_id, cmd.passkey_id)
         passkey.remove(now=clock.now())
         await uow.commit()
+
+
+async def _confirmed(
+    uow: UnitOfWork, verifier: PasskeyVerifier, answer: PasskeyAnswer, user: User, *, now: datetime
+) -> None:
+    """Inside ``uow``: ``answer`` signed a confirmation challenge of ``user`` with one
+    of their passkeys (its use noted).
+
+    Raises: InvalidChallenge, InvalidPasskey
+    """
+    challenge = await _spend(uow, verifier, answer, Ceremony.CONFIRM, now=now, user_id=user.id)
+    async with _failures_kept(uow):
+        if (await _signed_by(uow, verifier, answer, challenge, now=now)).id != user.id:
+            raise errors.InvalidPasskey()
 
 
 async def admin_list_passkeys(user_id: UUID, actor: Actor, *, uow: UnitOfWork) -> list[PasskeyView]:

@@ -228,6 +228,9 @@ class Services:
             cmd, **self._passkey_parts(), policy=self.session_policy
         )
 
+    async def begin_passkey_confirmation(self, user_id: UUID) -> PasskeyOptions:
+        return await passkeys.begin_confirmation(user_id, **self._passkey_parts())
+
     async def list_passkeys(self, user_id: UUID) -> list[PasskeyView]:
         return await passkeys.list_passkeys(user_id, uow=self.uow_factory())
 
@@ -238,6 +241,7 @@ class Services:
         await passkeys.remove_passkey(
             cmd,
             uow=self.uow_factory(),
+            verifier=self.passkey_verifier,
             hasher=self.hasher,
             throttle=self.throttle,
             clock=self.clock,

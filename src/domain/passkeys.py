@@ -23,11 +23,13 @@ DEFAULT_NAME = "Passkey"
 
 class Ceremony(StrEnum):
     """What a challenge is for: adding a passkey, a sign-in that names nobody (the
-    passkey says whose it is), or the second step of a password sign-in."""
+    passkey says whose it is), the second step of a password sign-in, or a signed-in
+    holder proving it is them (in place of the password, to remove a passkey)."""
 
     REGISTER = "register"
     SIGN_IN = "sign_in"
     SECOND_FACTOR = "second_factor"
+    CONFIRM = "confirm"
 
 
 def new_challenge() -> bytes:

@@ -184,3 +184,17 @@ async def test_an_administrator_lists_and_removes_a_users_passkey(
     answer = await sign_in_answer(client, device)
     refused = await client.post(f"{API}/sessions/passkey", json={"answer": answer})
     await problem_of(refused, 400, "/problems/invalid-passkey")
+
+
+async def test_a_passkey_is_removed_with_another_passkeys_answer_or_nothing_at_all(
+    client: QuartClient, headers: dict[str, str], device: SoftAuthenticator
+) -> None:
+    lost = await added(client, headers, SoftAuthenticator(rp_id=RP_ID, origin=ORIGIN))
+    await added(client, headers, device, name="Laptop")
+    path = f"{API}/users/me/passkeys/{lost['id']}/remove"
+    await problem_of(await client.post(path, headers=headers, json={}), 400)
+    asked = await client.post(f"{API}/users/me/passkeys/confirm-options", headers=headers)
+    answer = device.get((await secret_free(asked))["publicKey"])
+    assert (await client.post(path, headers=headers, json={"answer": answer})).status_code == 204
+    listed = await secret_free(await client.get(f"{API}/users/me/passkeys", headers=headers))
+    assert [each["name"] for each in listed] == ["Laptop"]

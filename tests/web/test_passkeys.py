@@ -247,3 +247,20 @@ async def test_nobody_renames_or_removes_someone_elses_passkey(
 async def test_signed_out_visitors_are_sent_to_sign_in(client: QuartClient) -> None:
     response = await client.get(PAGE)
     assert response.status_code == 303 and response.headers["Location"] == f"/?next={PAGE}"
+
+
+async def test_removal_can_be_confirmed_with_a_passkey_instead_of_the_password(
+    as_member: QuartClient, services: Services, account: Account, device: SoftAuthenticator
+) -> None:
+    await add(as_member, device)
+    (passkey,) = await services.list_passkeys(account.user.id)
+    path = f"{PAGE}{passkey.id}/remove"
+    page = await (await as_member.get(path)).get_data(as_text=True)
+    assert "Confirm with a passkey instead" in page and 'data-passkey="confirm"' in page
+    wanted = await public_key(as_member, f"{PAGE}confirm-options", path)
+    forged = json.dumps(device.get(wanted, bad_signature=True))
+    assert (await post_form(as_member, path, {"answer": forged})).status_code == 400
+    wanted = await public_key(as_member, f"{PAGE}confirm-options", path)
+    done = await post_form(as_member, path, {"answer": json.dumps(device.get(wanted))})
+    assert done.status_code == 303
+    assert await services.list_passkeys(account.user.id) == []

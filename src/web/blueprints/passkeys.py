@@ -200,18 +200,31 @@ async def confirm_remove(passkey_id: UUID) -> ResponseReturnValue:
     return await _remove_page(passkey_id, {}, 200)
 
 
+@blueprint.post("/users/me/passkeys/confirm-options")
+@login_required
+async def confirmation_options() -> ResponseReturnValue:
+    return _options(await services().begin_passkey_confirmation(_me()))
+
+
 @blueprint.post("/users/me/passkeys/<uuid:passkey_id>/remove")
 @login_required
 async def remove(passkey_id: UUID) -> ResponseReturnValue:
-    cmd, problems = await forms.read_command(
-        RemovePasskey, ("password",), user_id=_me(), passkey_id=passkey_id, client=client()
-    )
-    if problems or cmd is None:
-        return await _remove_page(passkey_id, problems, 422)
+    """Removal confirmed by the password, or by one of the holder's passkeys (the
+    second form of the page, whose script sends an ``answer`` instead)."""
+    extra = {"user_id": _me(), "passkey_id": passkey_id, "client": client()}
     try:
+        cmd: RemovePasskey | None
+        if "answer" in await request.form:
+            cmd, problems = forms.build(RemovePasskey, {**extra, "answer": await _answer()})
+        else:
+            cmd, problems = await forms.read_command(RemovePasskey, ("password",), **extra)
+        if problems or cmd is None:
+            return await _remove_page(passkey_id, problems, 422)
         await services().remove_passkey(cmd)
     except errors.InvalidCredentials as error:
         return await _remove_page(passkey_id, forms.field_error(error), 400)
+    except (errors.InvalidPasskey, errors.InvalidChallenge) as error:
+        return await _remove_page(passkey_id, {"form": _said(error)}, 400)
     except errors.PasskeyNotFound:
         abort(404)
     await flash("The passkey is removed: it can no longer sign you in.", "success")

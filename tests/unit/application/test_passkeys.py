@@ -374,3 +374,50 @@ async def test_an_administrator_lists_and_removes_someones_passkey(
     assert await services.list_passkeys(alice.id) == []
     removed = [e for e in state.audit if e.event_type == "PasskeyRemoved"]
     assert [(e.user_id, e.actor_id) for e in removed] == [(alice.id, boss.id)]
+
+
+async def test_a_passkey_can_be_removed_by_answering_with_another_one(
+    services: Services, alice: UserDetail
+) -> None:
+    lost, kept = FakeAuthenticator(), FakeAuthenticator()
+    gone = await add(services, alice, lost, name="Lost phone")
+    await add(services, alice, kept, name="Laptop")
+    options = await services.begin_passkey_confirmation(alice.id)
+    assert len(options.public_key["allowCredentials"]) == 2
+    await services.remove_passkey(
+        RemovePasskey(user_id=alice.id, passkey_id=gone.id, answer=kept.get(options))
+    )
+    assert [p.name for p in await services.list_passkeys(alice.id)] == ["Laptop"]
+
+
+async def test_a_confirmation_needs_this_accounts_passkey_and_challenge(
+    services: Services, alice: UserDetail, sign_up: SignUp
+) -> None:
+    mine = FakeAuthenticator()
+    added = await add(services, alice, mine)
+    bobs = FakeAuthenticator()
+    bob = await sign_up("bob")
+    await add(services, bob, bobs)
+    options = await services.begin_passkey_confirmation(bob.id)
+    with pytest.raises(errors.InvalidChallenge):  # bob's challenge
+        await services.remove_passkey(
+            RemovePasskey(user_id=alice.id, passkey_id=added.id, answer=bobs.get(options))
+        )
+    options = await services.begin_passkey_confirmation(alice.id)
+    with pytest.raises(errors.InvalidPasskey):  # the right challenge, bob's passkey
+        await services.remove_passkey(
+            RemovePasskey(user_id=alice.id, passkey_id=added.id, answer=bobs.get(options))
+        )
+    sign_in = await services.begin_passkey_sign_in()
+    with pytest.raises(errors.InvalidChallenge):  # a sign-in's challenge confirms nothing
+        await services.remove_passkey(
+            RemovePasskey(user_id=alice.id, passkey_id=added.id, answer=mine.get(sign_in))
+        )
+    assert len(await services.list_passkeys(alice.id)) == 1
+
+
+async def test_without_passkeys_there_is_nothing_to_confirm_with(
+    services: Services, alice: UserDetail
+) -> None:
+    with pytest.raises(errors.InvalidPasskey):
+        await services.begin_passkey_confirmation(alice.id)

@@ -26,7 +26,7 @@ from web.blueprints.api.schemas import (
     PasskeyNameBody,
     PasskeySecondFactorBody,
     PasskeySignInBody,
-    PasswordBody,
+    RemovePasskeyBody,
     Token,
 )
 from web.client import client
@@ -162,18 +162,38 @@ async def rename_passkey(data: PasskeyNameBody, passkey_id: UUID) -> PasskeyView
     return await services().rename_passkey(cmd)
 
 
+@blueprint.post("/users/me/passkeys/confirm-options")
+@validate_response(PasskeyDialog)
+@security_scheme(SIGNED_IN)
+@problems(400, 401)
+async def passkey_confirmation_options() -> PasskeyDialog:
+    """Start confirming it is you with a passkey.
+
+    The options of a dialog offering your passkeys; the answer stands in for your
+    password when removing a passkey (within 5 minutes, once)."""
+    return dialog(await services().begin_passkey_confirmation(me().id))
+
+
 @blueprint.post("/users/me/passkeys/<uuid:passkey_id>/remove")
-@validate_request(PasswordBody)
+@validate_request(RemovePasskeyBody)
 @no_content
 @security_scheme(SIGNED_IN)
 @problems(400, 401, 404, 415, 422)
-async def remove_passkey(data: PasswordBody, passkey_id: UUID) -> ResponseReturnValue:
+@meaning(401, CHALLENGE_GONE)
+async def remove_passkey(data: RemovePasskeyBody, passkey_id: UUID) -> ResponseReturnValue:
     """Remove a passkey.
 
-    Needs the password; a wrong one is a 400 and counts toward the account's lock (then
-    a 429). The passkey signs nobody in from then on, and you are mailed a notice."""
+    Needs the password, or `answer` from one of your passkeys to
+    `POST /api/v1/users/me/passkeys/confirm-options`. A wrong password is a 400 and
+    counts toward the account's lock (then a 429); a failing answer is a 400
+    `/problems/invalid-passkey`. The passkey signs nobody in from then on, and you are
+    mailed a notice."""
     cmd = RemovePasskey(
-        user_id=me().id, passkey_id=passkey_id, password=data.password, client=client()
+        user_id=me().id,
+        passkey_id=passkey_id,
+        password=data.password,
+        answer=data.answer,
+        client=client(),
     )
     await services().remove_passkey(cmd)
     return "", 204

@@ -358,3 +358,23 @@ class PasskeyNameBody(BaseModel):
     model_config = _BODY
 
     name: Text = name_field()
+
+
+class RemovePasskeyBody(BaseModel):
+    """The password, or a passkey's answer to `POST /api/v1/users/me/passkeys/confirm-options`."""
+
+    model_config = _BODY
+
+    password: Text = Field(
+        default="",
+        max_length=password_policy.MAX_LENGTH,
+        description="The account's password (or send `answer` instead).",
+        examples=["analytical engine 1843"],
+        json_schema_extra={"format": "password"},
+    )
+    answer: dict[str, Any] | None = Field(
+        default=None,
+        description=ANSWER + " Signed by one of your passkeys, in place of the password.",
+        examples=[None],
+        json_schema_extra={"maxProperties": 16},
+    )
