@@ -4,11 +4,14 @@ an administrator's list and removal; bad answers are problems, never 500s."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from quart import Quart
 from quart.testing import QuartClient
 
+from application.commands import Client
 from application.results import UserDetail
 from application.services import Services
 from tests.soft_authenticator import SoftAuthenticator
@@ -198,3 +201,53 @@ async def test_a_passkey_is_removed_with_another_passkeys_answer_or_nothing_at_a
     assert (await client.post(path, headers=headers, json={"answer": answer})).status_code == 204
     listed = await secret_free(await client.get(f"{API}/users/me/passkeys", headers=headers))
     assert [each["name"] for each in listed] == ["Laptop"]
+
+
+async def test_thirty_sign_ins_sent_at_once_with_one_answer_open_one_session(
+    client: QuartClient, headers: dict[str, str], device: SoftAuthenticator, app: Quart
+) -> None:
+    await added(client, headers, device)
+    answer = await sign_in_answer(client, device)
+    responses = await asyncio.gather(
+        *(
+            app.test_client().post(f"{API}/sessions/passkey", json={"answer": answer})
+            for _ in range(30)
+        )
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses.count(201) == 1
+    assert set(statuses) <= {201, 401}, statuses
+
+
+async def test_a_registration_challenge_of_someone_else_adds_nothing(
+    client: QuartClient,
+    headers: dict[str, str],
+    device: SoftAuthenticator,
+    services: Services,
+    account: Account,
+) -> None:
+    other = await new_user(services, "oth")
+    theirs = bearer((await token_for(client, other.username))["token"])
+    asked = await client.post(f"{API}/users/me/passkeys/options", headers=theirs)
+    answer = device.create((await secret_free(asked))["publicKey"])
+    response = await client.post(
+        f"{API}/users/me/passkeys", headers=headers, json={"name": "x", "answer": answer}
+    )
+    await problem_of(response, 401, "/problems/invalid-challenge")
+    assert await services.list_passkeys(account.user.id) == []
+
+
+async def test_sign_out_everywhere_else_ends_a_passkey_session_like_any_other(
+    client: QuartClient,
+    headers: dict[str, str],
+    device: SoftAuthenticator,
+    services: Services,
+    account: Account,
+) -> None:
+    await added(client, headers, device)
+    answer = await sign_in_answer(client, device)
+    signed_in = await client.post(f"{API}/sessions/passkey", json={"answer": answer})
+    passkey_session = bearer((await secret_free(signed_in))["token"])
+    assert (await client.get(f"{API}/users/me", headers=passkey_session)).status_code == 200
+    await services.revoke_other_sessions(account.user.id, None, Client())
+    await problem_of(await client.get(f"{API}/users/me", headers=passkey_session), 401)
