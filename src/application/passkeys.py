@@ -19,7 +19,7 @@ from application.commands import (
     RemovePasskey,
     RenamePasskey,
 )
-from application.profile import confirm_password
+from application.profile import active_user, confirm_password
 from application.results import PasskeyOptions, PasskeyView, SignedIn
 from application.sessions import start_session
 from application.two_factor import finish_sign_in, open_challenge
@@ -56,7 +56,7 @@ async def begin_registration(
     """
     challenge = new_challenge()
     async with uow:
-        user = await _active_user(uow, user_id)
+        user = await active_user(uow, user_id)
         existing = await uow.passkeys.list_for_user(user_id)
         await _issue(uow, challenge, Ceremony.REGISTER, now=clock.now(), user_id=user_id)
     holder = PasskeyHolder(user.id, str(user.username), user.full_name)
@@ -77,7 +77,7 @@ async def add_passkey(
     name = passkey_name(cmd.name)
     async with uow:
         uow.client_ip = cmd.client.ip
-        await _active_user(uow, cmd.user_id)
+        await active_user(uow, cmd.user_id)
         challenge = await _spend(
             uow, verifier, cmd.answer, Ceremony.REGISTER, now=clock.now(), user_id=cmd.user_id
         )
@@ -222,7 +222,7 @@ async def begin_confirmation(
     """
     challenge = new_challenge()
     async with uow:
-        await _active_user(uow, user_id)
+        await active_user(uow, user_id)
         passkeys = await uow.passkeys.list_for_user(user_id)
         if not passkeys:
             raise errors.InvalidPasskey("This account has no passkey.")
@@ -249,7 +249,7 @@ async def remove_passkey(
     InvalidChallenge, InvalidPasskey
     """
     async with uow:
-        user = await _active_user(uow, cmd.user_id)
+        user = await active_user(uow, cmd.user_id)
         await _own(uow, cmd.user_id, cmd.passkey_id)
     if cmd.answer is None:
         await confirm_password(
@@ -389,10 +389,3 @@ async def _own(uow: UnitOfWork, user_id: UUID, passkey_id: UUID) -> Passkey:
     if passkey is None or passkey.user_id != user_id:
         raise errors.PasskeyNotFound()
     return passkey
-
-
-async def _active_user(uow: UnitOfWork, user_id: UUID) -> User:
-    user = await uow.users.get(user_id)
-    if user is None or not user.active:
-        raise errors.UserNotFound()
-    return user

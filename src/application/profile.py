@@ -32,7 +32,7 @@ async def update_profile(
     AccountLocked, UserNotFound
     """
     async with uow:
-        user = await _user(uow, cmd.user_id)
+        user = await active_user(uow, cmd.user_id)
         first, last, email = _checked(cmd, user.email)
         taken = email.key != user.email.key and await uow.users.email_exists(email.key)
     if taken:
@@ -43,7 +43,7 @@ async def update_profile(
         await confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
     async with uow:
         uow.client_ip = cmd.client.ip
-        user = await _user(uow, cmd.user_id)
+        user = await active_user(uow, cmd.user_id)
         user.update_profile(first_name=first, last_name=last, email=email, now=clock.now())
         await uow.commit()
     return UserDetail.of(user)
@@ -88,7 +88,7 @@ async def change_password(
     Raises: InvalidCredentials, AccountLocked, SamePassword, WeakPassword, UserNotFound
     """
     async with uow:
-        user = await _user(uow, cmd.user_id)
+        user = await active_user(uow, cmd.user_id)
     await confirm_password(user, cmd.current_password, hasher=hasher, throttle=throttle)
     if cmd.new_password == cmd.current_password:
         raise errors.SamePassword(field="new_password")
@@ -98,7 +98,7 @@ async def change_password(
     new_hash = await hasher.hash(cmd.new_password)
     async with uow:
         uow.client_ip = cmd.client.ip
-        user = await _user(uow, cmd.user_id)
+        user = await active_user(uow, cmd.user_id)
         user.change_password(new_hash, now=clock.now())
         ended = await end_sessions(
             uow, user.id, now=clock.now(), reason="password changed", keep=cmd.session_id
@@ -107,7 +107,11 @@ async def change_password(
     return ended
 
 
-async def _user(uow: UnitOfWork, user_id: UUID) -> User:
+async def active_user(uow: UnitOfWork, user_id: UUID) -> User:
+    """Inside ``uow``: the account, if it exists and is active.
+
+    Raises: UserNotFound
+    """
     user = await uow.users.get(user_id)
     if user is None or not user.active:
         raise errors.UserNotFound()

@@ -14,7 +14,7 @@ from application.commands import (
     DisableTwoFactor,
     RegenerateRecoveryCodes,
 )
-from application.profile import confirm_password
+from application.profile import active_user, confirm_password
 from application.results import (
     AdminUserDetail,
     RecoveryCodes,
@@ -53,7 +53,7 @@ async def begin_setup(
     """
     secret = two_factor.new_secret()
     async with uow:
-        user = await _active_user(uow, user_id)
+        user = await active_user(uow, user_id)
         if await uow.two_factor.get(user_id) is not None:
             raise errors.TwoFactorAlreadyEnabled()
         pending = PendingTwoFactor.begin(user.id, box.encrypt(secret), now=clock.now())
@@ -72,7 +72,7 @@ async def pending_setup(
     """The set-up begun and not yet expired, to show its key again (a reload, a wrong
     code), or None."""
     async with uow:
-        user = await _active_user(uow, user_id)
+        user = await active_user(uow, user_id)
         pending = await uow.two_factor.get_pending(user_id)
     if pending is None or pending.is_expired(now=clock.now()):
         return None
@@ -100,7 +100,7 @@ async def confirm_setup(
     fresh = two_factor.new_recovery_codes()
     async with uow:
         uow.client_ip = cmd.client.ip
-        await _active_user(uow, cmd.user_id)
+        await active_user(uow, cmd.user_id)
         if await uow.two_factor.get(cmd.user_id) is not None:
             raise errors.TwoFactorAlreadyEnabled()
         pending = await uow.two_factor.get_pending(cmd.user_id)
@@ -342,15 +342,8 @@ async def _checked_password(
     Raises: UserNotFound, InvalidCredentials, AccountLocked
     """
     async with uow:
-        user = await _active_user(uow, user_id)
+        user = await active_user(uow, user_id)
     await confirm_password(user, password, hasher=hasher, throttle=throttle, field="password")
-    return user
-
-
-async def _active_user(uow: UnitOfWork, user_id: UUID) -> User:
-    user = await uow.users.get(user_id)
-    if user is None or not user.active:
-        raise errors.UserNotFound()
     return user
 
 

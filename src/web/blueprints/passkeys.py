@@ -14,7 +14,6 @@ from quart import (
     ResponseReturnValue,
     abort,
     flash,
-    make_response,
     redirect,
     request,
     session,
@@ -30,12 +29,12 @@ from application.commands import (
 )
 from application.results import PasskeyOptions
 from domain import errors
-from web import forms, trusted_cookie
+from web import forms
 from web.auth import login_required, viewer
 from web.blueprints.public import (
     CHALLENGE_KEY,
-    SIGN_IN_AGAIN,
-    next_target,
+    second_step_done,
+    sign_in_again,
     sign_in_form_page,
     signed_in_page,
     two_factor_form_page,
@@ -123,13 +122,8 @@ async def second_factor() -> ResponseReturnValue:
     except errors.InvalidPasskey as error:
         return await two_factor_form_page({"form": error.message}, 400)
     except errors.InvalidChallenge:
-        session.pop(CHALLENGE_KEY, None)
-        await flash(SIGN_IN_AGAIN, "info")
-        return redirect(url_for("public.home", next=next_target()), 303)
-    session.pop(CHALLENGE_KEY, None)
-    response = await make_response(await signed_in_page(signed_in))
-    trusted_cookie.keep(response, signed_in)
-    return response
+        return await sign_in_again()
+    return await second_step_done(signed_in)
 
 
 def _said(error: errors.DomainError) -> str:

@@ -86,8 +86,7 @@ async def two_factor() -> ResponseReturnValue:
     password began. A wrong code counts toward the account's lock (the use case)."""
     challenge = session.get(CHALLENGE_KEY)
     if not isinstance(challenge, str):
-        await flash(SIGN_IN_AGAIN, "info")
-        return redirect(url_for("public.home", next=next_target()), 303)
+        return await sign_in_again()
     trust = (await request.form).get("trust") == "on"
     cmd, problems = await forms.read_command(
         CompleteSignIn, ("code",), challenge=challenge, client=client(), trust_browser=trust
@@ -99,9 +98,20 @@ async def two_factor() -> ResponseReturnValue:
     except errors.InvalidCode as error:
         return await two_factor_form_page({"code": error.message}, 400)
     except errors.InvalidChallenge:
-        session.pop(CHALLENGE_KEY, None)
-        await flash(SIGN_IN_AGAIN, "info")
-        return redirect(url_for("public.home", next=next_target()), 303)
+        return await sign_in_again()
+    return await second_step_done(signed_in)
+
+
+async def sign_in_again() -> ResponseReturnValue:
+    """The half-finished sign-in is gone (expired, used, never begun): back to the
+    password, saying why."""
+    session.pop(CHALLENGE_KEY, None)
+    await flash(SIGN_IN_AGAIN, "info")
+    return redirect(url_for("public.home", next=next_target()), 303)
+
+
+async def second_step_done(signed_in: SignedIn) -> ResponseReturnValue:
+    """The session the second step opened, and the trusted-browser cookie if asked."""
     session.pop(CHALLENGE_KEY, None)
     response = await make_response(await signed_in_page(signed_in))
     trusted_cookie.keep(response, signed_in)
