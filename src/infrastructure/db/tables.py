@@ -210,6 +210,7 @@ passkeys = Table(
     "passkeys",
     metadata,
     Column("id", Uuid, primary_key=True),
+    # The user handle authenticators keep is this id's 16 bytes, checked at each sign-in.
     Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     # WebAuthn allows 1023 bytes; authenticators use 16 to 64.
     Column("credential_id", LargeBinary(1023), nullable=False, unique=True),
