@@ -58,11 +58,11 @@ def test_the_readme_curl_examples_end_each_answer_with_a_newline(tmp_path: Path)
     if shutil.which("curl") is None:
         pytest.skip("curl is not installed")
     script = readme_api_example()
-    assert "http://127.0.0.1:8000" in script
+    assert "http://localhost:8000" in script
     for base, _ in serving(tmp_path):
         runs = [
             subprocess.run(
-                ["bash", "-c", script.replace("http://127.0.0.1:8000", base)],
+                ["bash", "-c", script.replace("http://localhost:8000", base)],
                 capture_output=True,
                 text=True,
                 timeout=60,
