@@ -34,6 +34,8 @@ SECURITY_EVENTS: tuple[type[events.Event], ...] = (
     events.PasskeyAdded,
     events.PasskeyUsed,
     events.PasskeyRemoved,
+    events.EmailVerified,
+    events.EmailChanged,
 )
 
 

@@ -32,6 +32,9 @@ class UserDetail(BaseModel):
     created_at: datetime
     last_login_at: datetime | None
     roles: tuple[str, ...]
+    email_verified: bool = Field(
+        default=False, description="Whether the address was proved to reach its holder."
+    )
 
     @property
     def is_admin(self) -> bool:
@@ -50,6 +53,7 @@ class UserDetail(BaseModel):
             created_at=user.created_at,
             last_login_at=user.last_login_at,
             roles=tuple(sorted(user.roles)),
+            email_verified=user.email_verified,
         )
 
 

@@ -41,6 +41,8 @@ EVENT_LABELS: dict[type[events.Event], str] = {
     events.PasskeyAdded: "Passkey added",
     events.PasskeyUsed: "Passkey used",
     events.PasskeyRemoved: "Passkey removed",
+    events.EmailVerified: "Address verified",
+    events.EmailChanged: "Address changed",
 }
 _LABELS_BY_TYPE = {kind.__name__: label for kind, label in EVENT_LABELS.items()}
 

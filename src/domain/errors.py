@@ -269,3 +269,8 @@ class InvalidPasskeyName(ValidationFailed):
 class PasskeyNotFound(NotFound):
     code = "passkey_not_found"
     default_message = "There is no such passkey."
+
+
+class EmailAlreadyVerified(Conflict):
+    code = "email_already_verified"
+    default_message = "This address is verified already."

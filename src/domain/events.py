@@ -192,3 +192,19 @@ class PasskeyUsed(Event):
 class PasskeyRemoved(Event):
     user_id: UUID
     passkey_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailVerified(Event):
+    user_id: UUID
+    email: str
+    by: str  # "link", or who vouched (an administrator, the command line)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailChanged(Event):
+    """A new address took effect once its holder used the link sent to it."""
+
+    user_id: UUID
+    old_email: str
+    email: str

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from domain.passkeys import Assertion, NewCredential, Passkey
 from domain.users import User
-from domain.values import PasswordHash
+from domain.values import EmailAddress, PasswordHash
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +151,25 @@ class ResetTokens(abc.ABC):
 
     @abc.abstractmethod
     def check_token(self, user: User, token: str, *, now: datetime) -> bool: ...
+
+
+class AddressTokens(abc.ABC):
+    """Signed, expiring links that prove an address reaches its holder: bound to the
+    account, the address to verify, and the account's address and verified state, so
+    a link works once and dies when either changes; no table needed."""
+
+    @abc.abstractmethod
+    def make_token(self, user: User, address: EmailAddress, *, now: datetime) -> str: ...
+
+    @abc.abstractmethod
+    def claimed(self, token: str) -> tuple[UUID, str] | None:
+        """Whose token this says it is and for which address, unverified: only to look
+        the account up."""
+
+    @abc.abstractmethod
+    def check_token(
+        self, user: User, address: EmailAddress, token: str, *, now: datetime
+    ) -> bool: ...
 
 
 class Dependency(abc.ABC):

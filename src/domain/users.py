@@ -23,6 +23,9 @@ class User:
     last_name: str = ""
     active: bool = True
     last_login_at: datetime | None = None
+    # When the current address was proved to reach its holder (a link in a mail was
+    # used, or an operator vouched for it); None while it is not.
+    email_verified_at: datetime | None = None
     roles: set[str] = field(default_factory=set)
     events: list[events.Event] = field(default_factory=list, repr=False)
 
@@ -34,15 +37,48 @@ class User:
         password_hash: PasswordHash,
         *,
         now: datetime,
+        verified: bool = False,
     ) -> User:
-        """A new active account with no roles; records ``UserRegistered``."""
-        user = cls(username=username, email=email, password_hash=password_hash, created_at=now)
+        """A new active account with no roles, its address ``verified`` when someone
+        vouched for it at once (an operator); records ``UserRegistered``."""
+        user = cls(
+            username=username,
+            email=email,
+            password_hash=password_hash,
+            created_at=now,
+            email_verified_at=now if verified else None,
+        )
         user.events.append(
             events.UserRegistered(
                 occurred_at=now, user_id=user.id, username=str(username), email=str(email)
             )
         )
         return user
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def verify_email(self, address: EmailAddress, *, now: datetime, by: str = "link") -> None:
+        """The holder of ``address`` proved it (``by`` a link, or an operator vouched):
+        the current address is now verified, or ``address`` replaces it, verified.
+
+        Raises: EmailAlreadyVerified
+        """
+        if address.key == self.email.key:
+            if self.email_verified:
+                raise errors.EmailAlreadyVerified()
+            self.email, self.email_verified_at = address, now
+            self.events.append(
+                events.EmailVerified(occurred_at=now, user_id=self.id, email=str(address), by=by)
+            )
+            return
+        old, self.email, self.email_verified_at = self.email, address, now
+        self.events.append(
+            events.EmailChanged(
+                occurred_at=now, user_id=self.id, old_email=str(old), email=str(address)
+            )
+        )
 
     @property
     def full_name(self) -> str:

@@ -1,5 +1,6 @@
-"""Revisions 0004 and 0005: stored addresses and keys by the new rules, leaving what they
-cannot change; failed sign-ins in the audit trail forget what was typed."""
+"""Data revisions: stored addresses and keys by the new rules, leaving what they cannot
+change (0004); failed sign-ins in the audit trail forget what was typed (0005); older
+accounts count as verified (0011)."""
 
 from __future__ import annotations
 
@@ -125,3 +126,33 @@ async def test_upgrade_removes_typed_logins_from_the_audit_trail(fresh_database_
         "SignInThrottled": {"retry_after": "60"},
         "RoleGranted": {"role": "admin"},
     }
+
+
+async def test_accounts_made_before_verification_existed_count_as_verified(
+    fresh_database_url: str,
+) -> None:
+    await asyncio.to_thread(migrations.upgrade, fresh_database_url, "0010")
+    made = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+    engine = make_engine(fresh_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(users).values(
+                    id=uuid.uuid4(),
+                    username="old",
+                    username_key="old",
+                    email="old@example.com",
+                    email_key="old@example.com",
+                    password_hash="x",
+                    first_name="",
+                    last_name="",
+                    active=True,
+                    created_at=made,
+                )
+            )
+        await asyncio.to_thread(migrations.upgrade, fresh_database_url, "0011")
+        async with engine.connect() as connection:
+            verified = await connection.scalar(select(users.c.email_verified_at))
+    finally:
+        await engine.dispose()
+    assert verified == made

@@ -29,6 +29,7 @@ def _user_values(user: User) -> dict[str, Any]:
         "last_name": user.last_name,
         "active": user.active,
         "last_login_at": user.last_login_at,
+        "email_verified_at": user.email_verified_at,
         "roles": frozenset(user.roles),
     }
 
@@ -45,6 +46,7 @@ def user_from_row(row: Any, role_names: Iterable[str]) -> User:
         active=row.active,
         created_at=row.created_at,
         last_login_at=row.last_login_at,
+        email_verified_at=row.email_verified_at,
         roles=set(role_names),
     )
 

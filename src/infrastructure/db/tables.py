@@ -72,6 +72,7 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", Timestamp(), nullable=False),
     Column("last_login_at", Timestamp(), nullable=True),
+    Column("email_verified_at", Timestamp(), nullable=True),
 )
 # The members list walks active users oldest first.
 Index("ix_users_active_created_at", users.c.active, users.c.created_at)
