@@ -20,6 +20,7 @@ from domain import errors, events
 from domain.audit import AuditEntry
 from domain.passkeys import Assertion, NewCredential, Passkey, PasskeyChallenge
 from domain.ports import (
+    AddressTokens,
     Cache,
     Clock,
     LoginDigest,
@@ -57,7 +58,7 @@ from domain.two_factor import (
     normalise_recovery_code,
 )
 from domain.users import User
-from domain.values import PasswordHash, login_key
+from domain.values import EmailAddress, PasswordHash, login_key
 
 SESSION_POLICY = SessionPolicy(idle_timeout=timedelta(hours=2), lifetime=timedelta(days=30))
 
@@ -619,6 +620,38 @@ class FakeResetTokens(ResetTokens):
         return fresh and current
 
 
+class FakeAddressTokens(AddressTokens):
+    """``user-id|address|issued|current-key|verified``, unsigned: enough to show the use
+    cases refuse a link once used, once the address changes, or after ``max_age``."""
+
+    def __init__(self, max_age: timedelta = timedelta(days=3)) -> None:
+        self.max_age = max_age
+
+    def make_token(self, user: User, address: EmailAddress, *, now: datetime) -> str:
+        return "|".join((str(user.id), str(address), now.isoformat(), *self._state(user)))
+
+    def claimed(self, token: str) -> tuple[UUID, str] | None:
+        parts = token.split("|")
+        try:
+            return (UUID(parts[0]), parts[1]) if len(parts) == 5 else None
+        except ValueError:
+            return None
+
+    def check_token(self, user: User, address: EmailAddress, token: str, *, now: datetime) -> bool:
+        parts = token.split("|")
+        if len(parts) != 5 or self.claimed(token) is None:
+            return False
+        user_id, given, issued, *state = parts
+        fresh = timedelta(0) <= now - datetime.fromisoformat(issued) <= self.max_age
+        same = EmailAddress(given).key == address.key and user_id == str(user.id)
+        return fresh and same and tuple(state) == self._state(user)
+
+    @staticmethod
+    def _state(user: User) -> tuple[str, str]:
+        verified = user.email_verified_at.isoformat() if user.email_verified_at else ""
+        return user.email.key, verified
+
+
 class RecordingMailer(Mailer):
     def __init__(self) -> None:
         self.sent: list[MailMessage] = []
@@ -848,6 +881,7 @@ def fake_services() -> tuple[Services, FakeState, RecordingBus]:
         secret_box=FakeSecretBox(),
         recovery_codes=FakeRecoveryCodeHasher(),
         passkey_verifier=FakePasskeyVerifier(),
+        address_tokens=FakeAddressTokens(),
         cache=ReadCache(FakeCache(clock), ttl=300),
     )
     services.cache.subscribe(bus)

@@ -36,6 +36,7 @@ SECURITY_EVENTS: tuple[type[events.Event], ...] = (
     events.PasskeyRemoved,
     events.EmailVerified,
     events.EmailChanged,
+    events.EmailVerificationRequested,
 )
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from application.event_bus import EventBus
 from application.unit_of_work import UnitOfWork
 from domain import events
-from domain.ports import Clock, Mailer, MailTemplates, ResetTokens
+from domain.ports import AddressTokens, Clock, Mailer, MailTemplates, ResetTokens
 from domain.users import User
 
 # The notice each change of how an account signs in mails its holder, by template.
@@ -37,20 +37,46 @@ class AccountMail:
     templates: MailTemplates
     tokens: ResetTokens
     clock: Clock
+    address_tokens: AddressTokens | None = None
+    # Whether registrations are asked to verify their address (EMAIL_VERIFICATION).
+    verification: bool = False
 
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(events.UserRegistered, self.welcome, background=True)
         bus.subscribe(events.PasswordResetRequested, self.password_reset, background=True)
+        bus.subscribe(events.EmailVerificationRequested, self.verification_link, background=True)
         for kind in NOTICES:
             bus.subscribe(kind, self.two_factor_notice, background=True)
 
     async def welcome(self, event: events.Event) -> None:
         assert isinstance(event, events.UserRegistered)
         user = await self._active_user(event.user_id)
-        if user is not None:
-            await self.mailer.send(
-                self.templates.render("welcome", str(user.email), name=user.full_name)
+        if user is None:
+            return
+        values: dict[str, object] = {"name": user.full_name}
+        if self.verification and not user.email_verified:
+            values["token"] = self._address_token(user)
+        await self.mailer.send(self.templates.render("welcome", str(user.email), **values))
+
+    async def verification_link(self, event: events.Event) -> None:
+        """A new link to the address it was asked for, while it is still the account's
+        and not yet verified."""
+        assert isinstance(event, events.EmailVerificationRequested)
+        user = await self._active_user(event.user_id)
+        if user is None or user.email_verified or str(user.email) != event.email:
+            return
+        await self.mailer.send(
+            self.templates.render(
+                "verify_address",
+                str(user.email),
+                name=user.full_name,
+                token=self._address_token(user),
             )
+        )
+
+    def _address_token(self, user: User) -> str:
+        assert self.address_tokens is not None, "address links need AddressTokens"
+        return self.address_tokens.make_token(user, user.email, now=self.clock.now())
 
     async def password_reset(self, event: events.Event) -> None:
         assert isinstance(event, events.PasswordResetRequested)

@@ -48,6 +48,7 @@ UNCHANGING_EVENTS: tuple[type[events.Event], ...] = (
     events.SignInThrottled,
     events.RequestsThrottled,
     events.PasswordResetRequested,
+    events.EmailVerificationRequested,
 )
 MEMBER_EVENTS: tuple[type[events.Event], ...] = (
     events.UserRegistered,

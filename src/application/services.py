@@ -17,6 +17,7 @@ from application import (
     sessions,
     trusted_browsers,
     two_factor,
+    verification,
 )
 from application.caching import ReadCache
 from application.commands import (
@@ -67,6 +68,7 @@ from application.results import (
 from application.unit_of_work import UnitOfWork
 from domain.errors import ServiceUnavailable
 from domain.ports import (
+    AddressTokens,
     Clock,
     Dependency,
     LoginDigest,
@@ -98,6 +100,7 @@ class Services:
     secret_box: SecretBox
     recovery_codes: RecoveryCodeHasher
     passkey_verifier: PasskeyVerifier
+    address_tokens: AddressTokens
     dependencies: Mapping[str, Dependency] = field(default_factory=dict)
     cache: ReadCache = field(default_factory=ReadCache.off)
 
@@ -261,6 +264,21 @@ class Services:
             "verifier": self.passkey_verifier,
             "clock": self.clock,
         }
+
+    async def request_verification(self, user_id: UUID, client: Client) -> str:
+        return await verification.request_verification(
+            user_id, client, uow=self.uow_factory(), clock=self.clock, throttle=self.reset_throttle
+        )
+
+    async def address_of(self, token: str) -> str:
+        return await verification.address_of(
+            token, uow=self.uow_factory(), tokens=self.address_tokens, clock=self.clock
+        )
+
+    async def verify_address(self, token: str, client: Client) -> UserDetail:
+        return await verification.verify_address(
+            token, client, uow=self.uow_factory(), tokens=self.address_tokens, clock=self.clock
+        )
 
     async def list_trusted_browsers(
         self, user_id: UUID, current_token: str | None

@@ -43,6 +43,7 @@ EVENT_LABELS: dict[type[events.Event], str] = {
     events.PasskeyRemoved: "Passkey removed",
     events.EmailVerified: "Address verified",
     events.EmailChanged: "Address changed",
+    events.EmailVerificationRequested: "Verification link sent",
 }
 _LABELS_BY_TYPE = {kind.__name__: label for kind, label in EVENT_LABELS.items()}
 

@@ -274,3 +274,13 @@ class PasskeyNotFound(NotFound):
 class EmailAlreadyVerified(Conflict):
     code = "email_already_verified"
     default_message = "This address is verified already."
+
+
+class InvalidAddressLink(DomainError):
+    """Expired, already used, altered or unknown: deliberately one error for all."""
+
+    code = "invalid_address_link"
+    default_message = (
+        "This link cannot be used: it has expired, has been used already, or is "
+        "incomplete. Links work once, for three days. Ask for a new one on your profile."
+    )

@@ -208,3 +208,11 @@ class EmailChanged(Event):
     user_id: UUID
     old_email: str
     email: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailVerificationRequested(Event):
+    """A link proving ``email`` is to be mailed to it (again)."""
+
+    user_id: UUID
+    email: str

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     admin_requires_two_factor: bool | None = Field(
         default=None, validation_alias="ADMIN_REQUIRES_TWO_FACTOR"
     )
+    email_verification: Literal["none", "optional", "required"] = Field(
+        default="optional", validation_alias="EMAIL_VERIFICATION"
+    )
     webauthn_rp_id: str | None = Field(default=None, validation_alias="WEBAUTHN_RP_ID")
     webauthn_origin: str | None = Field(default=None, validation_alias="WEBAUTHN_ORIGIN")
 

@@ -21,7 +21,16 @@ from infrastructure.settings import Settings
 from web.admin_gate import register_admin_gate
 from web.assets import register_assets
 from web.auth import register_auth
-from web.blueprints import admin, docs, health, passkeys, password_reset, public, users
+from web.blueprints import (
+    admin,
+    docs,
+    health,
+    passkeys,
+    password_reset,
+    public,
+    users,
+    verification,
+)
 from web.blueprints.api import accounts as api_accounts  # noqa: F401 (registers routes)
 from web.blueprints.api import admin as api_admin  # noqa: F401 (registers routes)
 from web.blueprints.api import base as api
@@ -63,6 +72,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
         app, settings.static_root, headers=security_headers(production=settings.is_production)
     )
     app.jinja_env.globals["PASSWORD_MAX"] = password_policy.MAX_LENGTH
+    app.jinja_env.globals["EMAIL_VERIFICATION"] = settings.email_verification
     register_formats(app)
     keep_context_processors_on_the_loop(app)
     return app
@@ -97,6 +107,7 @@ def register_config(app: Quart, settings: Settings) -> None:
         MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
         MEMBERS_PER_PAGE=settings.members_per_page,
         TRUSTED_BROWSER_DAYS=settings.trusted_browser_days,
+        EMAIL_VERIFICATION=settings.email_verification,
         SESSION_COOKIE_NAME="gatehouse_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -158,6 +169,8 @@ def rate_limits(settings: Settings) -> dict[str, RateLimit]:
         "register": RateLimit(settings.register_ip_limit, timedelta(hours=1)),
         "register_attempt": RateLimit(settings.register_attempt_limit, timedelta(minutes=1)),
         "reset_request": RateLimit(settings.reset_ip_limit, timedelta(hours=1)),
+        # Links asked for again share the reset links' budget of an address.
+        "verification": RateLimit(settings.reset_ip_limit, timedelta(hours=1)),
     }
 
 
@@ -203,6 +216,7 @@ def register_blueprints(app: Quart) -> None:
         password_reset.blueprint,
         users.blueprint,
         passkeys.blueprint,
+        verification.blueprint,
         admin.blueprint,
         api.blueprint,
         docs.blueprint,

@@ -38,7 +38,9 @@ from infrastructure.recovery_codes import HmacRecoveryCodeHasher
 from infrastructure.redis_guard import RedisDependency, RedisGuard, make_redis
 from infrastructure.settings import Settings
 from infrastructure.throttle import WindowLoginThrottle
-from infrastructure.tokens import SignedResetTokens
+from infrastructure.tokens import SignedAddressTokens, SignedResetTokens
+
+ADDRESS_LINK_MAX_AGE = timedelta(days=3)  # how long a link proving an address works
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ def build_runtime(settings: Settings) -> Runtime:
     clock = SystemClock()
     counters = rate_counters(guard)
     tokens = SignedResetTokens(settings.secret(), max_age=settings.password_reset_max_age)
+    address_tokens = SignedAddressTokens(settings.secret(), max_age=ADDRESS_LINK_MAX_AGE)
     services = Services(
         uow_factory=lambda: SqlAlchemyUnitOfWork(engine, bus, clock),
         hasher=hasher,
@@ -133,6 +136,7 @@ def build_runtime(settings: Settings) -> Runtime:
         login_digest=HmacLoginDigest(settings.secret()),
         secret_box=FernetSecretBox(settings.encryption_key_list()),
         recovery_codes=HmacRecoveryCodeHasher(settings.secret()),
+        address_tokens=address_tokens,
         passkey_verifier=WebAuthnPasskeyVerifier(
             rp_id=settings.effective_webauthn_rp_id, origin=settings.effective_webauthn_origin
         ),
@@ -145,6 +149,8 @@ def build_runtime(settings: Settings) -> Runtime:
         mailer=mailer(settings),
         templates=JinjaMailTemplates(settings.public_url),
         tokens=tokens,
+        address_tokens=address_tokens,
+        verification=settings.email_verification != "none",
         clock=clock,
     ).subscribe(bus)
     return Runtime(

@@ -41,6 +41,7 @@ REFUSALS = {
     "register_attempt": "There have been too many tries at creating an account from your network.",
     "register": "Too many accounts have been created from your network.",
     "reset_request": "Too many password resets have been asked for from your network.",
+    "verification": "Too many verification links have been asked for from your network.",
 }
 
 

@@ -1,0 +1,124 @@
+"""Verified addresses in the browser: registration mails a link, the link's page asks
+before it verifies, the profile says whether the address is verified and sends the
+link again (limited), and a used or altered link is a 400 page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from quart import Quart
+from quart.testing import QuartClient
+
+from application.commands import RegisterUser
+from application.services import Services
+from tests.conftest import unique_name
+from tests.web.conftest import PASSWORD, AppMaker, Outbox, csrf_token, post_form, sign_in
+from web.runtime import SERVICES
+
+LINK = re.compile(r"https?://[^/\s]+(/verify-email/[^\s\"<]+)")
+
+
+async def registered(services: Services) -> str:
+    name = unique_name("ver")
+    await services.register(
+        RegisterUser(username=name, email=f"{name}@example.com", password=PASSWORD)
+    )
+    return name
+
+
+async def link_in(outbox: Outbox, address: str) -> str:
+    for message in reversed(await outbox.messages()):
+        if message["To"] == address:
+            body = message.get_body(preferencelist=("plain",))
+            assert body is not None
+            if found := LINK.search(body.get_content()):
+                return found.group(1)
+    raise AssertionError(f"no verification link was sent to {address}")
+
+
+async def test_registration_mails_a_link_whose_page_asks_before_it_verifies(
+    app: Quart, services: Services, outbox: Outbox
+) -> None:
+    name = await registered(services)
+    link = await link_in(outbox, f"{name}@example.com")
+    client = app.test_client()
+    await sign_in(client, name)
+    profile = await (await client.get("/users/me")).get_data(as_text=True)
+    assert "not verified yet" in profile and "Send the link again" in profile
+
+    page = await client.get(link)
+    assert page.status_code == 200
+    assert f"{name}@example.com" in await page.get_data(as_text=True)
+    assert "not verified yet" in await (await client.get("/users/me")).get_data(as_text=True)
+
+    assert (await client.post(link)).status_code == 400  # no CSRF token: nothing changes
+    done = await post_form(client, link, {})
+    assert done.status_code == 303 and done.headers["Location"] == "/users/me"
+    profile = await (await client.get("/users/me")).get_data(as_text=True)
+    assert "<dd>verified</dd>" in profile and "Send the link again" not in profile
+
+    again = await post_form(client, link, {}, form_page="/users/me")
+    assert again.status_code == 400
+    assert "cannot be used" in await again.get_data(as_text=True)
+    assert (await client.get(link)).status_code == 400
+
+
+async def test_an_altered_or_made_up_link_is_a_400_page(
+    app: Quart, outbox: Outbox, services: Services
+) -> None:
+    name = await registered(services)
+    link = await link_in(outbox, f"{name}@example.com")
+    client = app.test_client()
+    for bad in (link[:-3] + "xyz", "/verify-email/garbage", "/verify-email/" + "a" * 600):
+        response = await client.get(bad)
+        assert response.status_code == 400, bad
+        assert "cannot be used" in await response.get_data(as_text=True)
+
+
+async def test_the_link_is_sent_again_on_request_a_few_times_an_hour(
+    app: Quart, services: Services, outbox: Outbox
+) -> None:
+    name = await registered(services)
+    client = app.test_client()
+    await sign_in(client, name)
+    flashes = []
+    for _ in range(4):
+        response = await post_form(client, "/users/me/verify-email", {}, form_page="/users/me")
+        assert response.status_code == 303
+        page = await (await client.get("/users/me")).get_data(as_text=True)
+        flashes.append("We sent a new link" in page)
+    assert flashes == [True, True, True, False]  # RESET_ADDRESS_LIMIT, per account
+    assert len(await outbox.messages("Confirm your address")) == 3
+
+
+async def test_a_verified_address_needs_no_new_link(as_admin: QuartClient, outbox: Outbox) -> None:
+    profile = await (await as_admin.get("/users/me")).get_data(as_text=True)
+    assert "<dd>verified</dd>" in profile  # an operator's account is verified at once
+    response = await post_form(as_admin, "/users/me/verify-email", {}, form_page="/users/me")
+    assert response.status_code == 303
+    assert "verified already" in await (await as_admin.get("/users/me")).get_data(as_text=True)
+    assert await outbox.messages("Confirm your address") == []
+
+
+async def test_asking_again_needs_a_signed_in_session_and_the_csrf_token(
+    client: QuartClient,
+) -> None:
+    response = await client.post(
+        "/users/me/verify-email", form={"csrf_token": await csrf_token(client)}
+    )
+    assert response.status_code == 303 and response.headers["Location"].startswith("/?next=")
+
+
+async def test_without_verification_no_link_is_sent_or_offered(
+    make_app: AppMaker, tmp_path: Path
+) -> None:
+    async with make_app(EMAIL_VERIFICATION="none") as app:
+        services: Services = app.extensions[SERVICES]
+        name = await registered(services)
+        client = app.test_client()
+        await sign_in(client, name)
+        profile = await (await client.get("/users/me")).get_data(as_text=True)
+        welcome = await Outbox(tmp_path / "mail", services).messages()
+    assert "Send the link again" not in profile
+    assert len(welcome) == 1 and "/verify-email/" not in welcome[0].as_string()
