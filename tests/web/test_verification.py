@@ -122,3 +122,16 @@ async def test_without_verification_no_link_is_sent_or_offered(
         welcome = await Outbox(tmp_path / "mail", services).messages()
     assert "Send the link again" not in profile
     assert len(welcome) == 1 and "/verify-email/" not in welcome[0].as_string()
+
+
+async def test_an_unverified_account_sees_a_notice_on_its_pages_until_it_verifies(
+    app: Quart, services: Services, outbox: Outbox
+) -> None:
+    name = await registered(services)
+    client = app.test_client()
+    await sign_in(client, name)
+    members = await (await client.get("/users/")).get_data(as_text=True)
+    assert 'class="notice"' in members and f"{name}@example.com" in members
+    await post_form(client, await link_in(outbox, f"{name}@example.com"), {})
+    members = await (await client.get("/users/")).get_data(as_text=True)
+    assert 'class="notice"' not in members
