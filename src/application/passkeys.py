@@ -48,15 +48,23 @@ class Parts(TypedDict):
 
 
 async def begin_registration(
-    user_id: UUID, *, uow: UnitOfWork, verifier: PasskeyVerifier, clock: Clock
+    user_id: UUID,
+    *,
+    uow: UnitOfWork,
+    verifier: PasskeyVerifier,
+    clock: Clock,
+    verified_needed: bool = False,
 ) -> PasskeyOptions:
-    """The options of the browser's dialog that makes a passkey for the account.
+    """The options of the browser's dialog that makes a passkey for the account; with
+    ``verified_needed``, only for a verified address.
 
-    Raises: UserNotFound
+    Raises: UserNotFound, EmailNotVerified
     """
     challenge = new_challenge()
     async with uow:
         user = await active_user(uow, user_id)
+        if verified_needed and not user.email_verified:
+            raise errors.EmailNotVerified(user_id=user.id)
         existing = await uow.passkeys.list_for_user(user_id)
         await _issue(uow, challenge, Ceremony.REGISTER, now=clock.now(), user_id=user_id)
     holder = PasskeyHolder(user.id, str(user.username), user.full_name)
@@ -120,6 +128,9 @@ async def sign_in(
         challenge = await _spend(uow, verifier, cmd.answer, Ceremony.SIGN_IN, now=clock.now())
         async with _failures_kept(uow):
             user = await _signed_by(uow, verifier, cmd.answer, challenge, now=clock.now())
+        if policy.verified_only and not user.email_verified:
+            await uow.commit()  # the challenge is spent all the same
+            raise errors.EmailNotVerified(user_id=user.id)
         user.record_login(now=clock.now())
         return await start_session(
             user,

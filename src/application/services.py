@@ -101,6 +101,9 @@ class Services:
     recovery_codes: RecoveryCodeHasher
     passkey_verifier: PasskeyVerifier
     address_tokens: AddressTokens
+    # EMAIL_VERIFICATION is not "none": a second factor or a passkey needs a verified
+    # address (else someone could register with another's address and lock them out).
+    verification_on: bool = False
     dependencies: Mapping[str, Dependency] = field(default_factory=dict)
     cache: ReadCache = field(default_factory=ReadCache.off)
 
@@ -146,7 +149,11 @@ class Services:
 
     async def begin_two_factor_setup(self, user_id: UUID) -> TwoFactorSetup:
         return await two_factor.begin_setup(
-            user_id, uow=self.uow_factory(), box=self.secret_box, clock=self.clock
+            user_id,
+            uow=self.uow_factory(),
+            box=self.secret_box,
+            clock=self.clock,
+            verified_needed=self.verification_on,
         )
 
     async def pending_two_factor_setup(self, user_id: UUID) -> TwoFactorSetup | None:
@@ -212,7 +219,9 @@ class Services:
         )
 
     async def begin_passkey_registration(self, user_id: UUID) -> PasskeyOptions:
-        return await passkeys.begin_registration(user_id, **self._passkey_parts())
+        return await passkeys.begin_registration(
+            user_id, **self._passkey_parts(), verified_needed=self.verification_on
+        )
 
     async def add_passkey(self, cmd: AddPasskey) -> PasskeyView:
         return await passkeys.add_passkey(cmd, **self._passkey_parts())

@@ -56,7 +56,8 @@ async def sign_in(
     password keeps its place (see ``checking``). So at most the limit's worth of wrong passwords are
     checked for an account in a window, however many arrive at once.
 
-    Raises: InvalidCredentials, AccountLocked
+    Raises: InvalidCredentials, AccountLocked, EmailNotVerified (with
+    ``policy.verified_only``, after a right password)
     """
     async with uow:
         uow.client_ip = cmd.client.ip
@@ -72,6 +73,8 @@ async def sign_in(
             user = await checked_user(
                 cmd, found, uow=uow, hasher=hasher, clock=clock, digest=digest, record=not owed
             )
+            if policy.verified_only and not user.email_verified:
+                raise errors.EmailNotVerified(user_id=user.id)  # said only after the password
             if owed:
                 return await _challenge(cmd, user, uow=uow, clock=clock)
             if trusted is not None:

@@ -44,16 +44,19 @@ async def two_factor_status(user_id: UUID, *, uow: UnitOfWork) -> TwoFactorStatu
 
 
 async def begin_setup(
-    user_id: UUID, *, uow: UnitOfWork, box: SecretBox, clock: Clock
+    user_id: UUID, *, uow: UnitOfWork, box: SecretBox, clock: Clock, verified_needed: bool = False
 ) -> TwoFactorSetup:
     """A new pending secret for the account (replacing any earlier one), to be proved
-    with a code within 10 minutes; it is kept on the server, encrypted.
+    with a code within 10 minutes; it is kept on the server, encrypted. With
+    ``verified_needed``, only for a verified address.
 
-    Raises: UserNotFound, TwoFactorAlreadyEnabled
+    Raises: UserNotFound, TwoFactorAlreadyEnabled, EmailNotVerified
     """
     secret = two_factor.new_secret()
     async with uow:
         user = await active_user(uow, user_id)
+        if verified_needed and not user.email_verified:
+            raise errors.EmailNotVerified(user_id=user.id)
         if await uow.two_factor.get(user_id) is not None:
             raise errors.TwoFactorAlreadyEnabled()
         pending = PendingTwoFactor.begin(user.id, box.encrypt(secret), now=clock.now())

@@ -284,3 +284,14 @@ class InvalidAddressLink(DomainError):
         "This link cannot be used: it has expired, has been used already, or is "
         "incomplete. Links work once, for three days. Ask for a new one on your profile."
     )
+
+
+class EmailNotVerified(PermissionDenied):
+    """The account's address is not verified, and this needs it to be."""
+
+    code = "email_not_verified"
+    default_message = "Confirm your address first: open the link we mailed you."
+
+    def __init__(self, message: str | None = None, *, user_id: object = None) -> None:
+        super().__init__(message)
+        self.user_id = user_id

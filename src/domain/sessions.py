@@ -38,11 +38,14 @@ class SecondFactor(StrEnum):
 @dataclass(frozen=True, slots=True)
 class SessionPolicy:
     """How long a session lives: ``idle_timeout`` without use, ``lifetime`` at most;
-    and how long a trusted browser may skip the two-factor code."""
+    how long a trusted browser may skip the two-factor code; and who may open one."""
 
     idle_timeout: timedelta
     lifetime: timedelta
     trust_lifetime: timedelta = timedelta(days=30)
+    # A session opens only for an account whose address is verified
+    # (EMAIL_VERIFICATION=required).
+    verified_only: bool = False
     # Writing last_seen on every request would cost a write per page; this is the
     # granularity at which the idle clock is kept.
     touch_every: timedelta = timedelta(minutes=1)

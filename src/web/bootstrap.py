@@ -89,6 +89,7 @@ def session_policy(settings: Settings) -> SessionPolicy:
         idle_timeout=settings.session_idle_timeout,
         lifetime=settings.session_lifetime,
         trust_lifetime=timedelta(days=settings.trusted_browser_days),
+        verified_only=settings.email_verification == "required",
     )
 
 
@@ -137,6 +138,7 @@ def build_runtime(settings: Settings) -> Runtime:
         secret_box=FernetSecretBox(settings.encryption_key_list()),
         recovery_codes=HmacRecoveryCodeHasher(settings.secret()),
         address_tokens=address_tokens,
+        verification_on=settings.email_verification != "none",
         passkey_verifier=WebAuthnPasskeyVerifier(
             rp_id=settings.effective_webauthn_rp_id, origin=settings.effective_webauthn_origin
         ),

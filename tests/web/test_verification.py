@@ -135,3 +135,49 @@ async def test_an_unverified_account_sees_a_notice_on_its_pages_until_it_verifie
     await post_form(client, await link_in(outbox, f"{name}@example.com"), {})
     members = await (await client.get("/users/")).get_data(as_text=True)
     assert 'class="notice"' not in members
+
+
+async def test_an_unverified_address_cannot_turn_on_two_factor_or_add_a_passkey(
+    app: Quart, services: Services
+) -> None:
+    name = await registered(services)
+    client = app.test_client()
+    await sign_in(client, name)
+    setup = await client.get("/users/me/two-factor/")
+    assert setup.status_code == 303 and setup.headers["Location"] == "/users/me"
+    assert "Confirm your address first" in await (await client.get("/users/me")).get_data(
+        as_text=True
+    )
+    token = await csrf_token(client, "/users/me/passkeys/")
+    options = await client.post(
+        "/users/me/passkeys/options", headers={"X-CSRFToken": token, "Accept": "application/json"}
+    )
+    assert options.status_code == 403
+    assert (await options.get_json())["type"] == "/problems/email-not-verified"
+
+
+async def test_with_verification_required_a_right_password_opens_no_session_until_verified(
+    make_app: AppMaker, tmp_path: Path
+) -> None:
+    async with make_app(EMAIL_VERIFICATION="required") as app:
+        services: Services = app.extensions[SERVICES]
+        name = await registered(services)
+        client = app.test_client()
+        wrong = await post_form(client, "/", {"login": name, "password": "not the password"})
+        assert wrong.status_code == 400  # nothing told before the password is right
+        pending = await post_form(client, "/", {"login": name, "password": PASSWORD})
+        assert pending.status_code == 403
+        assert "Confirm your address first" in await pending.get_data(as_text=True)
+        assert (await client.get("/users/me")).status_code == 303  # no session
+        again = await post_form(client, "/verify-email/again", {})
+        assert "We sent a new link" in await again.get_data(as_text=True)
+        api = await app.test_client().post(
+            "/api/v1/sessions", json={"login": name, "password": PASSWORD}
+        )
+        assert api.status_code == 403
+        assert (await api.get_json())["type"] == "/problems/email-not-verified"
+        box = Outbox(tmp_path / "mail", services)
+        await post_form(client, await link_in(box, f"{name}@example.com"), {})
+        signed_in = await post_form(client, "/", {"login": name, "password": PASSWORD})
+        assert signed_in.status_code == 303
+        assert (await client.get("/users/me")).status_code == 200

@@ -31,6 +31,7 @@ from application.results import PasskeyOptions
 from domain import errors
 from web import forms
 from web.auth import login_required, viewer
+from web.blueprints import verification
 from web.blueprints.public import (
     CHALLENGE_KEY,
     second_step_done,
@@ -92,6 +93,8 @@ async def sign_in() -> ResponseReturnValue:
         signed_in = await services().sign_in_with_passkey(cmd)
     except (errors.InvalidPasskey, errors.InvalidChallenge) as error:
         return await sign_in_form_page({}, {"form": _said(error)}, 400)
+    except errors.EmailNotVerified as error:
+        return await verification.pending_page(error)
     return await signed_in_page(signed_in)
 
 

@@ -19,6 +19,7 @@ from application.commands import CompleteSignIn, RegisterUser, SignIn
 from application.results import SignedIn, TwoFactorRequired
 from domain import errors
 from web import auth, forms, trusted_cookie
+from web.blueprints import verification
 from web.client import client
 from web.rendering import render
 from web.runtime import services
@@ -60,6 +61,8 @@ async def sign_in() -> ResponseReturnValue:
         signed_in = await services().sign_in(cmd)
     except errors.InvalidCredentials as error:
         return await sign_in_form_page(values, {"form": error.message}, 400)
+    except errors.EmailNotVerified as error:
+        return await verification.pending_page(error)
     if isinstance(signed_in, TwoFactorRequired):
         session[CHALLENGE_KEY] = signed_in.challenge
         return redirect(url_for("public.two_factor_form", next=next_target()), 303)

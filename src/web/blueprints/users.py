@@ -201,7 +201,11 @@ DISABLE_FIELDS = ("password", "code")
 @blueprint.get("/me/two-factor/")
 @login_required
 async def two_factor() -> ResponseReturnValue:
-    return await _two_factor_page(problems={})
+    try:
+        return await _two_factor_page(problems={})
+    except errors.EmailNotVerified as error:  # with verification on, a second factor needs it
+        await flash(error.message, "error")
+        return redirect(url_for("users.profile"), 303)
 
 
 @blueprint.post("/me/two-factor/")

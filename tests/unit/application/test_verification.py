@@ -4,13 +4,16 @@ current unless it was taken meanwhile; links are asked for again a few times onl
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from application.results import SignedIn
 from application.services import Services
 from domain import errors
 from domain.values import EmailAddress
 from tests.fakes import FakeClock, FakeLoginThrottle, FakeState
-from tests.unit.application.helpers import CLIENT, SignUp, acting
+from tests.unit.application.helpers import CLIENT, WRONG, SignUp, acting, credentials
 
 
 def link(services: Services, state: FakeState, user_id: object, address: str) -> str:
@@ -90,3 +93,31 @@ async def test_a_verified_address_needs_no_new_link(services: Services, make_adm
     boss = await make_admin("boss")
     with pytest.raises(errors.EmailAlreadyVerified):
         await services.request_verification(boss.id, CLIENT)
+
+
+async def test_with_verification_required_only_a_verified_address_signs_in(
+    services: Services, state: FakeState, sign_up: SignUp
+) -> None:
+    strict = replace(services, session_policy=replace(services.session_policy, verified_only=True))
+    alice = await sign_up("alice")
+    with pytest.raises(errors.InvalidCredentials):  # a wrong password says only that
+        await strict.sign_in(credentials("alice", WRONG))
+    with pytest.raises(errors.EmailNotVerified) as refused:
+        await strict.sign_in(credentials("alice"))
+    assert refused.value.user_id == alice.id and state.sessions == {}
+    await strict.verify_address(link(strict, state, alice.id, "alice@example.com"), CLIENT)
+    assert isinstance(await strict.sign_in(credentials("alice")), SignedIn)
+
+
+async def test_with_verification_on_a_second_factor_or_passkey_needs_a_verified_address(
+    services: Services, state: FakeState, sign_up: SignUp
+) -> None:
+    strict = replace(services, verification_on=True)
+    alice = await sign_up("alice")
+    with pytest.raises(errors.EmailNotVerified):
+        await strict.begin_two_factor_setup(alice.id)
+    with pytest.raises(errors.EmailNotVerified):
+        await strict.begin_passkey_registration(alice.id)
+    await strict.verify_address(link(strict, state, alice.id, "alice@example.com"), CLIENT)
+    assert (await strict.begin_two_factor_setup(alice.id)).secret
+    assert (await strict.begin_passkey_registration(alice.id)).public_key["challenge"]
