@@ -37,6 +37,7 @@ SECURITY_EVENTS: tuple[type[events.Event], ...] = (
     events.EmailVerified,
     events.EmailChanged,
     events.EmailVerificationRequested,
+    events.EmailChangeRequested,
 )
 
 

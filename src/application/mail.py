@@ -11,6 +11,7 @@ from application.unit_of_work import UnitOfWork
 from domain import events
 from domain.ports import AddressTokens, Clock, Mailer, MailTemplates, ResetTokens
 from domain.users import User
+from domain.values import EmailAddress
 
 # The notice each change of how an account signs in mails its holder, by template.
 NOTICES: dict[type[events.Event], str] = {
@@ -45,6 +46,7 @@ class AccountMail:
         bus.subscribe(events.UserRegistered, self.welcome, background=True)
         bus.subscribe(events.PasswordResetRequested, self.password_reset, background=True)
         bus.subscribe(events.EmailVerificationRequested, self.verification_link, background=True)
+        bus.subscribe(events.EmailChangeRequested, self.address_change, background=True)
         for kind in NOTICES:
             bus.subscribe(kind, self.two_factor_notice, background=True)
 
@@ -74,9 +76,28 @@ class AccountMail:
             )
         )
 
-    def _address_token(self, user: User) -> str:
+    async def address_change(self, event: events.Event) -> None:
+        """The link to the new address, and a notice to the old one (whose holder may
+        not be the one who asked)."""
+        assert isinstance(event, events.EmailChangeRequested)
+        user = await self._active_user(event.user_id)
+        if user is None or str(user.email) != event.old_email:
+            return
+        new = EmailAddress(event.email)
+        token = self._address_token(user, new)
+        name = user.full_name
+        await self.mailer.send(
+            self.templates.render("confirm_address", event.email, name=name, token=token)
+        )
+        await self.mailer.send(
+            self.templates.render(
+                "address_change_notice", event.old_email, name=name, new=event.email
+            )
+        )
+
+    def _address_token(self, user: User, address: EmailAddress | None = None) -> str:
         assert self.address_tokens is not None, "address links need AddressTokens"
-        return self.address_tokens.make_token(user, user.email, now=self.clock.now())
+        return self.address_tokens.make_token(user, address or user.email, now=self.clock.now())
 
     async def password_reset(self, event: events.Event) -> None:
         assert isinstance(event, events.PasswordResetRequested)

@@ -49,6 +49,7 @@ UNCHANGING_EVENTS: tuple[type[events.Event], ...] = (
     events.RequestsThrottled,
     events.PasswordResetRequested,
     events.EmailVerificationRequested,
+    events.EmailChangeRequested,
 )
 MEMBER_EVENTS: tuple[type[events.Event], ...] = (
     events.UserRegistered,

@@ -24,8 +24,11 @@ async def update_profile(
     hasher: PasswordHasher,
     clock: Clock,
     throttle: LoginThrottle,
+    confirm_address: bool = False,
 ) -> UserDetail:
-    """Change the names and the e-mail address.
+    """Change the names and the e-mail address; with ``confirm_address`` a new address
+    (not only a new spelling of this one) takes effect only once the link mailed to it
+    is used (``verify_address``), and the old one keeps working until then.
 
     Raises: InvalidName, InvalidEmail, EmailTaken, CurrentPasswordRequired (a new
     address without the current password), InvalidCredentials (with a wrong one),
@@ -44,7 +47,12 @@ async def update_profile(
     async with uow:
         uow.client_ip = cmd.client.ip
         user = await active_user(uow, cmd.user_id)
-        user.update_profile(first_name=first, last_name=last, email=email, now=clock.now())
+        now = clock.now()
+        if confirm_address and email.key != user.email.key:
+            user.update_profile(first_name=first, last_name=last, email=user.email, now=now)
+            user.request_email_change(email, now=now)
+        else:
+            user.update_profile(first_name=first, last_name=last, email=email, now=now)
         await uow.commit()
     return UserDetail.of(user)
 

@@ -315,6 +315,7 @@ class Services:
             hasher=self.hasher,
             clock=self.clock,
             throttle=self.throttle,
+            confirm_address=self.verification_on,
         )
 
     async def change_password(self, cmd: ChangePassword) -> int:

@@ -44,6 +44,7 @@ EVENT_LABELS: dict[type[events.Event], str] = {
     events.EmailVerified: "Address verified",
     events.EmailChanged: "Address changed",
     events.EmailVerificationRequested: "Verification link sent",
+    events.EmailChangeRequested: "Address change asked for",
 }
 _LABELS_BY_TYPE = {kind.__name__: label for kind, label in EVENT_LABELS.items()}
 

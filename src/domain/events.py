@@ -216,3 +216,13 @@ class EmailVerificationRequested(Event):
 
     user_id: UUID
     email: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailChangeRequested(Event):
+    """The holder asked for a new address: a link goes to it, a notice to the old one;
+    the address changes only when the link is used."""
+
+    user_id: UUID
+    old_email: str
+    email: str

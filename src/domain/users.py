@@ -80,6 +80,15 @@ class User:
             )
         )
 
+    def request_email_change(self, address: EmailAddress, *, now: datetime) -> None:
+        """Ask for ``address`` to become the account's: nothing changes until its holder
+        proves it (``verify_email``)."""
+        self.events.append(
+            events.EmailChangeRequested(
+                occurred_at=now, user_id=self.id, old_email=str(self.email), email=str(address)
+            )
+        )
+
     @property
     def full_name(self) -> str:
         """First and last name, whichever are set; the username when neither is."""

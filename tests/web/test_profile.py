@@ -11,7 +11,8 @@ from application.commands import CreateUser
 from application.services import Services
 from infrastructure.db.tables import users
 from tests.conftest import unique_name
-from tests.web.conftest import PASSWORD, Account, post_form, sign_in
+from tests.web.conftest import PASSWORD, Account, Outbox, post_form, sign_in
+from tests.web.test_verification import link_in
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -55,8 +56,8 @@ async def test_a_new_name_shows_at_once_in_the_nav_list_and_members_page(
     assert "Ada Lovelace" in await (await client.get("/users/")).get_data(as_text=True)
 
 
-async def test_a_new_address_needs_the_current_password(
-    client: QuartClient, account: Account, web_engine: AsyncEngine
+async def test_a_new_address_needs_the_current_password_and_then_its_link(
+    client: QuartClient, account: Account, web_engine: AsyncEngine, outbox: Outbox
 ) -> None:
     await sign_in(client, account.user.username)
     new = f"new.{account.user.email}"
@@ -69,6 +70,10 @@ async def test_a_new_address_needs_the_current_password(
     assert (await stored(web_engine, account))["email"] == account.user.email
     accepted = await save_profile(client, email=f"  {new.upper()} ", current_password=PASSWORD)
     assert accepted.status_code == 303
+    assert (await stored(web_engine, account))["email"] == account.user.email  # not yet
+    (notice,) = await outbox.messages("A new address was asked for your account")
+    assert notice["To"] == account.user.email
+    await post_form(client, await link_in(outbox, new.upper()), {})
     assert (await stored(web_engine, account))["email_key"] == new.lower()
 
 

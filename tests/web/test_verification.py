@@ -29,7 +29,7 @@ async def registered(services: Services) -> str:
 
 async def link_in(outbox: Outbox, address: str) -> str:
     for message in reversed(await outbox.messages()):
-        if message["To"] == address:
+        if message["To"].casefold() == address.casefold():
             body = message.get_body(preferencelist=("plain",))
             assert body is not None
             if found := LINK.search(body.get_content()):

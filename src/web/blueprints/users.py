@@ -27,6 +27,7 @@ from application.commands import (
 from application.results import RecoveryCodes, UserDetail
 from domain import errors
 from domain.sessions import SecondFactor
+from domain.values import EmailAddress
 from web import auth, devices, forms, qr, trusted_cookie
 from web.auth import login_required
 from web.client import client
@@ -71,14 +72,24 @@ async def update_profile() -> ResponseReturnValue:
     problems = invalid | problems
     if cmd is not None and not problems:
         try:
-            await services().update_profile(cmd)
+            saved = await services().update_profile(cmd)
         except (errors.ValidationFailed, errors.Conflict, errors.InvalidCredentials) as error:
             problems = forms.field_error(error)
         else:
-            await flash("Your profile is saved.", "success")
+            await flash(_saved(saved, asked=values["email"]), "success")
             return redirect(url_for("users.profile"), 303)
     page = await render("users/profile.html", values=forms.kept(values), problems=problems)
     return page, 422
+
+
+def _saved(saved: UserDetail, *, asked: str) -> str:
+    """What saving said: a new address asked for waits for its link."""
+    if EmailAddress(asked).key == EmailAddress(saved.email).key:
+        return "Your profile is saved."
+    return (
+        f"Your profile is saved. We sent a link to {asked}: your address changes once you "
+        "open it (it works for three days)."
+    )
 
 
 @blueprint.get("/me/password")

@@ -260,7 +260,9 @@ async def update_profile(data: ProfilePatch) -> UserDetail:
 
     Send only the fields to change. A new e-mail address needs `current_password`
     (the address is how an account is recovered); an address another account uses is
-    a 409."""
+    a 409. With `EMAIL_VERIFICATION` on, a new address takes effect only once the link
+    mailed to it is used (the answer still shows the old one), and the old address is
+    told."""
     user = me()
     cmd = UpdateProfile(
         user_id=user.id,
