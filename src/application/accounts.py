@@ -31,6 +31,43 @@ async def register(
     return await _create(cmd, frozenset(), None, uow=uow, hasher=hasher, clock=clock)
 
 
+async def register_quietly(
+    cmd: RegisterUser, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
+) -> None:
+    """Registration that tells strangers nothing about addresses (EMAIL_VERIFICATION
+    =required): a new address gets an account, which its link activates for sign-in;
+    a taken one the same answer after the same work (one hash, one commit, one mail),
+    and its holder a mail saying someone tried. Usernames are public (the members
+    list shows them): a taken one is still said.
+
+    Raises: InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken
+    """
+    errors.raise_together(registration_problems(cmd.username, cmd.email, cmd.password))
+    username, email = Username(cmd.username), EmailAddress(cmd.email)
+    async with uow:
+        if await uow.users.username_exists(username.key):
+            raise errors.UsernameTaken(field="username")
+    password_hash = await hasher.hash(cmd.password)  # whether or not the address is free
+    try:
+        async with uow:
+            holder = await uow.users.get_by_login(email.key)
+            if holder is None:
+                uow.users.add(User.register(username, email, password_hash, now=clock.now()))
+            else:
+                _tried(uow, holder, clock)
+            await uow.commit()
+    except errors.EmailTaken:  # a registration of the same address won the race
+        async with uow:
+            holder = await uow.users.get_by_login(email.key)
+            if holder is not None:
+                _tried(uow, holder, clock)
+                await uow.commit()
+
+
+def _tried(uow: UnitOfWork, holder: User, clock: Clock) -> None:
+    uow.record(events.RegistrationTriedWithAddress(occurred_at=clock.now(), user_id=holder.id))
+
+
 async def create_user(
     cmd: CreateUser, actor: Actor, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
 ) -> UserDetail:

@@ -38,6 +38,7 @@ SECURITY_EVENTS: tuple[type[events.Event], ...] = (
     events.EmailChanged,
     events.EmailVerificationRequested,
     events.EmailChangeRequested,
+    events.RegistrationTriedWithAddress,
 )
 
 

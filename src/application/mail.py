@@ -47,6 +47,7 @@ class AccountMail:
         bus.subscribe(events.PasswordResetRequested, self.password_reset, background=True)
         bus.subscribe(events.EmailVerificationRequested, self.verification_link, background=True)
         bus.subscribe(events.EmailChangeRequested, self.address_change, background=True)
+        bus.subscribe(events.RegistrationTriedWithAddress, self.registration_tried, background=True)
         for kind in NOTICES:
             bus.subscribe(kind, self.two_factor_notice, background=True)
 
@@ -75,6 +76,17 @@ class AccountMail:
                 token=self._address_token(user),
             )
         )
+
+    async def registration_tried(self, event: events.Event) -> None:
+        """Tell an address's holder someone tried to register with it (and how to get in,
+        if it was them and they forgot)."""
+        assert isinstance(event, events.RegistrationTriedWithAddress)
+        user = await self._active_user(event.user_id)
+        if user is not None:
+            message = self.templates.render(
+                "registration_tried", str(user.email), name=user.full_name
+            )
+            await self.mailer.send(message)
 
     async def address_change(self, event: events.Event) -> None:
         """The link to the new address, and a notice to the old one (whose holder may

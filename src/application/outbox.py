@@ -50,6 +50,7 @@ UNCHANGING_EVENTS: tuple[type[events.Event], ...] = (
     events.PasswordResetRequested,
     events.EmailVerificationRequested,
     events.EmailChangeRequested,
+    events.RegistrationTriedWithAddress,
 )
 MEMBER_EVENTS: tuple[type[events.Event], ...] = (
     events.UserRegistered,

@@ -112,6 +112,11 @@ class Services:
             cmd, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
         )
 
+    async def register_quietly(self, cmd: RegisterUser) -> None:
+        await accounts.register_quietly(
+            cmd, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
+        )
+
     async def create_user(self, cmd: CreateUser, actor: Actor = SETUP) -> UserDetail:
         """An operator's account creation; ``actor`` defaults to the system (scripts and
         tests), the command line passes itself, an administrator their own account."""

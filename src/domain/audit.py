@@ -45,12 +45,18 @@ EVENT_LABELS: dict[type[events.Event], str] = {
     events.EmailChanged: "Address changed",
     events.EmailVerificationRequested: "Verification link sent",
     events.EmailChangeRequested: "Address change asked for",
+    events.RegistrationTriedWithAddress: "Registration tried with this address",
 }
 _LABELS_BY_TYPE = {kind.__name__: label for kind, label in EVENT_LABELS.items()}
 
 # Events a visitor causes before anyone is signed in: the account they name did not act.
 VISITOR_EVENTS = frozenset(
-    {events.LoginFailed, events.SignInThrottled, events.PasswordResetRequested}
+    {
+        events.LoginFailed,
+        events.SignInThrottled,
+        events.PasswordResetRequested,
+        events.RegistrationTriedWithAddress,
+    }
 )
 _VISITOR_TYPES = frozenset(kind.__name__ for kind in VISITOR_EVENTS)
 

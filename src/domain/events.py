@@ -226,3 +226,11 @@ class EmailChangeRequested(Event):
     user_id: UUID
     old_email: str
     email: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegistrationTriedWithAddress(Event):
+    """Someone tried to register with the address of this account; with verification
+    required they were told what a new address is told, and its holder is mailed."""
+
+    user_id: UUID

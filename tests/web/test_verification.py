@@ -181,3 +181,44 @@ async def test_with_verification_required_a_right_password_opens_no_session_unti
         signed_in = await post_form(client, "/", {"login": name, "password": PASSWORD})
         assert signed_in.status_code == 303
         assert (await client.get("/users/me")).status_code == 200
+
+
+async def test_with_verification_required_registration_reveals_no_address(
+    make_app: AppMaker, tmp_path: Path
+) -> None:
+    async with make_app(EMAIL_VERIFICATION="required") as app:
+        services: Services = app.extensions[SERVICES]
+        holder = await registered(services)
+        answers = []
+        for username, email in ((unique_name("new"), None), (unique_name("imp"), holder)):
+            client = app.test_client()
+            address = f"{email or username}@example.com"
+            response = await post_form(
+                client,
+                "/register/",
+                {"username": username, "email": address, "password": PASSWORD, "confirm": PASSWORD},
+                form_page="/register/",
+            )
+            home = await (await client.get(response.headers["Location"])).get_data(as_text=True)
+            answers.append((response.status_code, "Check your e-mail to finish" in home))
+        assert answers == [(303, True), (303, True)]
+        api = [
+            await app.test_client().post(
+                "/api/v1/users",
+                json={"username": unique_name(prefix), "email": email, "password": PASSWORD},
+            )
+            for prefix, email in (
+                ("apn", "brand.new@example.com"),
+                ("api", f"{holder}@example.com"),
+            )
+        ]
+        assert [response.status_code for response in api] == [202, 202]
+        assert (await api[0].get_json()) == (await api[1].get_json())
+        taken_name = await app.test_client().post(
+            "/api/v1/users",
+            json={"username": holder, "email": "other@example.com", "password": PASSWORD},
+        )
+        assert taken_name.status_code == 409  # usernames are public
+        box = Outbox(tmp_path / "mail", services)
+        tried = await box.messages("Someone tried to register with your address")
+        assert [message["To"] for message in tried] == [f"{holder}@example.com"] * 2

@@ -164,14 +164,27 @@ async def register() -> ResponseReturnValue:
     if cmd is not None and not problems:
         try:
             async with reserved("register"):  # counts only the accounts made
-                await services().register(cmd)
+                said = await _registered(cmd)
         except (errors.ValidationFailed, errors.Conflict) as error:
             problems = forms.field_error(error)
         else:
-            await flash("Thank you for registering. You can now sign in.", "success")
+            await flash(said, "success")
             return redirect(url_for("public.home"), 303)
     page = await render("public/register.html", values=forms.kept(values), problems=problems)
     return page, 422
+
+
+CHECK_YOUR_MAIL = "Thank you for registering. Check your e-mail to finish: open the link we sent."
+
+
+async def _registered(cmd: RegisterUser) -> str:
+    """Register, and what to tell the person. With verification required the answer is
+    the same whether or not the address had an account (see ``register_quietly``)."""
+    if current_app.config["EMAIL_VERIFICATION"] == "required":
+        await services().register_quietly(cmd)
+        return CHECK_YOUR_MAIL
+    await services().register(cmd)
+    return "Thank you for registering. You can now sign in."
 
 
 @blueprint.get("/logout/")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
 from application.commands import (
     CompleteSignIn,
     ConfirmTwoFactor,
+    RegisterUser,
     RequestPasswordReset,
     ResetPassword,
+    UpdateProfile,
 )
 from application.mail import AccountMail
 from application.results import TwoFactorRequired
@@ -18,7 +21,14 @@ from application.services import Services
 from domain import events, totp, two_factor
 from domain.ports import Mailer, MailMessage
 from tests.fakes import FakeClock, FakeState, PlainMailTemplates, RecordingBus, RecordingMailer
-from tests.unit.application.helpers import CLIENT, NEW_PASSWORD, SignUp, acting, credentials
+from tests.unit.application.helpers import (
+    CLIENT,
+    NEW_PASSWORD,
+    PASSWORD,
+    SignUp,
+    acting,
+    credentials,
+)
 
 
 class BrokenMailer(Mailer):
@@ -30,13 +40,15 @@ class BrokenMailer(Mailer):
         raise ConnectionError("mail server down")
 
 
-def account_mail(services: Services, mailer: Mailer) -> AccountMail:
+def account_mail(services: Services, mailer: Mailer, *, verification: bool = False) -> AccountMail:
     mail = AccountMail(
         uow_factory=services.uow_factory,
         mailer=mailer,
         templates=PlainMailTemplates(),
         tokens=services.tokens,
         clock=services.clock,
+        address_tokens=services.address_tokens,
+        verification=verification,
     )
     mail.subscribe(services.bus)
     return mail
@@ -183,3 +195,70 @@ async def test_each_two_factor_change_mails_a_notice_and_a_used_code_says_how_ma
         "two_factor_reset",
     ]
     assert "remaining=9" in notices[1].text
+
+
+# Verified addresses
+
+
+@pytest.fixture
+def verifying(services: Services) -> RecordingMailer:
+    """A recording mailer of a deployment with EMAIL_VERIFICATION on."""
+    recording = RecordingMailer()
+    account_mail(services, recording, verification=True)
+    return recording
+
+
+async def test_the_welcome_mail_carries_a_link_that_verifies_the_address(
+    services: Services, state: FakeState, verifying: RecordingMailer, sign_up: SignUp
+) -> None:
+    alice = await sign_up("alice")
+    await services.bus.drain()
+    (welcome,) = verifying.sent
+    assert welcome.subject == "welcome" and "token=" in welcome.text
+    await services.verify_address(mailed_token(welcome), CLIENT)
+    assert state.users[alice.id].email_verified
+
+
+async def test_a_new_address_gets_a_link_and_the_old_one_a_notice(
+    services: Services, state: FakeState, verifying: RecordingMailer, sign_up: SignUp
+) -> None:
+    confirming = replace(services, verification_on=True)
+    alice = await sign_up("alice")
+    await services.bus.drain()
+    verifying.sent.clear()
+    await confirming.update_profile(
+        UpdateProfile(user_id=alice.id, email="ally@example.org", current_password=PASSWORD)
+    )
+    await services.bus.drain()
+    assert str(state.users[alice.id].email) == "alice@example.com"  # not yet
+    by_subject = {message.subject: message for message in verifying.sent}
+    assert by_subject["confirm_address"].to == "ally@example.org"
+    assert by_subject["address_change_notice"].to == "alice@example.com"
+    await services.verify_address(mailed_token(by_subject["confirm_address"]), CLIENT)
+    assert str(state.users[alice.id].email) == "ally@example.org"
+
+
+async def test_a_quiet_registration_looks_the_same_for_a_new_and_a_taken_address(
+    services: Services, state: FakeState, verifying: RecordingMailer, sign_up: SignUp
+) -> None:
+    await sign_up("alice")
+    await services.bus.drain()
+    verifying.sent.clear()
+    commits = state.commits
+    await services.register_quietly(
+        RegisterUser(username="newbie", email="newbie@example.com", password=PASSWORD)
+    )
+    await services.bus.drain()
+    new = (state.commits - commits, [m.to for m in verifying.sent])
+    verifying.sent.clear()
+
+    commits = state.commits
+    await services.register_quietly(
+        RegisterUser(username="impostor", email="ALICE@example.com", password=PASSWORD)
+    )
+    await services.bus.drain()
+    taken = (state.commits - commits, [m.to for m in verifying.sent])
+
+    assert new == (1, ["newbie@example.com"]) and taken == (1, ["alice@example.com"])
+    assert verifying.sent[0].subject == "registration_tried"
+    assert "impostor" not in {str(user.username) for user in state.users.values()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from quart import Response, ResponseReturnValue, abort, url_for
+from quart import Response, ResponseReturnValue, abort, current_app, url_for
 from quart_schema import security_scheme, validate_querystring, validate_request, validate_response
 from werkzeug.exceptions import Unauthorized
 
@@ -35,6 +35,7 @@ from web.blueprints.api.schemas import (
     SignInBody,
     Token,
 )
+from web.blueprints.public import CHECK_YOUR_MAIL
 from web.client import client
 from web.problems import problem
 from web.runtime import services
@@ -65,8 +66,11 @@ async def csrf_token() -> CsrfToken:
 @limited("register_attempt")
 @validate_request(RegisterUser)
 @validate_response(UserDetail, 201)
+@validate_response(Accepted, 202)
 @problems(400, 409, 413, 415, 422, 429)
-async def register(data: RegisterUser) -> tuple[UserDetail, int, dict[str, str]]:
+async def register(
+    data: RegisterUser,
+) -> tuple[UserDetail, int, dict[str, str]] | tuple[Accepted, int]:
     """Register an account.
 
     Creates an active account with no roles; the answer's `Location` is the new
@@ -75,8 +79,16 @@ async def register(data: RegisterUser) -> tuple[UserDetail, int, dict[str, str]]
     every field that breaks a rule at once.
 
     Limited per client address: attempts per minute (`REGISTER_ATTEMPT_LIMIT`) and
-    accounts created per hour (`REGISTER_IP_LIMIT`)."""
+    accounts created per hour (`REGISTER_IP_LIMIT`).
+
+    With `EMAIL_VERIFICATION=required` the answer is a 202 whether or not the address
+    already has an account (strangers learn nothing about addresses): a new one gets
+    an account and a link to verify it, a taken one's holder a mail saying someone
+    tried. A taken username is still a 409: usernames are public."""
     async with reserved("register"):  # counts only the accounts made
+        if current_app.config["EMAIL_VERIFICATION"] == "required":
+            await services().register_quietly(data)
+            return Accepted(detail=CHECK_YOUR_MAIL), 202
         user = await services().register(data)
     return user, 201, {"Location": url_for("api.member", user_id=user.id)}
 
