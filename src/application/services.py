@@ -294,6 +294,14 @@ class Services:
             token, client, uow=self.uow_factory(), tokens=self.address_tokens, clock=self.clock
         )
 
+    async def mark_verified(self, user_id: UUID, actor: Actor) -> AdminUserDetail:
+        return await verification.mark_verified(
+            user_id, actor, uow=self.uow_factory(), clock=self.clock
+        )
+
+    async def send_verification_link(self, user_id: UUID, actor: Actor) -> None:
+        await verification.send_link(user_id, actor, uow=self.uow_factory(), clock=self.clock)
+
     async def list_trusted_browsers(
         self, user_id: UUID, current_token: str | None
     ) -> list[TrustedBrowserView]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.commands import Client
+from application.admin import authorise
+from application.commands import Actor, Client
 from application.profile import active_user
-from application.results import UserDetail
+from application.results import AdminUserDetail, UserDetail
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
 from domain.ports import AddressTokens, Clock, LoginThrottle
@@ -93,3 +94,41 @@ async def _linked(
     if not tokens.check_token(user, address, token, now=clock.now()):
         raise errors.InvalidAddressLink()
     return user, address
+
+
+async def mark_verified(
+    user_id: UUID, actor: Actor, *, uow: UnitOfWork, clock: Clock
+) -> AdminUserDetail:
+    """An administrator vouches for an account's address (they checked it otherwise).
+
+    Raises: PermissionDenied, UserNotFound, EmailAlreadyVerified
+    """
+    async with uow:
+        await authorise(uow, actor)
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise errors.UserNotFound()
+        user.verify_email(user.email, now=clock.now(), by=actor.name)
+        await uow.commit()
+        two_factor = bool(await uow.two_factor.enabled_among([user.id]))
+    return AdminUserDetail.of_account(user, two_factor=two_factor)
+
+
+async def send_link(user_id: UUID, actor: Actor, *, uow: UnitOfWork, clock: Clock) -> None:
+    """An administrator has the account's address sent a new link.
+
+    Raises: PermissionDenied, UserNotFound, EmailAlreadyVerified
+    """
+    async with uow:
+        await authorise(uow, actor)
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise errors.UserNotFound()
+        if user.email_verified:
+            raise errors.EmailAlreadyVerified()
+        uow.record(
+            events.EmailVerificationRequested(
+                occurred_at=clock.now(), user_id=user.id, email=str(user.email)
+            )
+        )
+        await uow.commit()

@@ -1,7 +1,6 @@
-"""Two-factor and passkeys in administration: the user page and the admin API say whether it is on,
-an administrator turns it off for someone who lost their phone (audited, sessions
-ended, mailed), and ADMIN_REQUIRES_TWO_FACTOR sends an administrator without it to the
-set-up page before any admin page or admin API call works."""
+"""Administration of how accounts sign in: two-factor (shown, turned off for a lost
+phone, required of administrators with ADMIN_REQUIRES_TWO_FACTOR), passkeys (seen and
+removed) and addresses (a new link sent, or marked verified)."""
 
 from __future__ import annotations
 
@@ -9,8 +8,10 @@ import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
+from application.commands import RegisterUser
 from application.results import UserDetail
 from application.services import SETUP, Services
+from tests.conftest import unique_name
 from tests.soft_authenticator import SoftAuthenticator
 from tests.web.admin_support import flash_after, post
 from tests.web.api_support import API, bearer, new_user, problem_of, secret_free, token_for
@@ -207,3 +208,46 @@ async def test_an_administrator_sees_and_removes_someones_passkey(
         as_text=True
     )
     assert "Passkey removed" in audit
+
+
+# Verified addresses
+
+
+async def test_an_administrator_sends_a_new_link_or_marks_an_address_verified(
+    as_admin: QuartClient, services: Services, outbox: Outbox, admin: UserDetail
+) -> None:
+    name = unique_name("unv")
+    user = await services.register(
+        RegisterUser(username=name, email=f"{name}@example.com", password=PASSWORD)
+    )
+    page = await (await as_admin.get(f"/admin/users/{user.id}")).get_data(as_text=True)
+    assert "(not verified)" in page and "Mark verified" in page
+    assert (await as_admin.post(f"/admin/users/{user.id}/verify-email")).status_code == 400  # CSRF
+    sent = await post(as_admin, f"/admin/users/{user.id}/verification-link")
+    assert "on its way" in await flash_after(as_admin, sent)
+    assert await outbox.messages("Confirm your address")
+    marked = await post(as_admin, f"/admin/users/{user.id}/verify-email")
+    assert "marked verified" in await flash_after(as_admin, marked)
+    page = await (await as_admin.get(f"/admin/users/{user.id}")).get_data(as_text=True)
+    assert "(verified)" in page and "Mark verified" not in page
+    audit = await (await as_admin.get(f"/admin/audit/?user={user.id}")).get_data(as_text=True)
+    assert "Address verified" in audit and admin.username in audit
+
+
+async def test_the_admin_api_marks_verified_and_sends_links_for_administrators_only(
+    client: QuartClient, services: Services, admin: UserDetail
+) -> None:
+    name = unique_name("unv")
+    user = await services.register(
+        RegisterUser(username=name, email=f"{name}@example.com", password=PASSWORD)
+    )
+    boss = bearer((await token_for(client, admin.username))["token"])
+    member = bearer((await token_for(client, name))["token"])
+    link = f"{API}/admin/users/{user.id}/verification-link"
+    await problem_of(await client.post(link, headers=member), 403)
+    assert (await client.post(link, headers=boss)).status_code == 204
+    marked = await client.post(f"{API}/admin/users/{user.id}/verify-email", headers=boss)
+    assert (await secret_free(marked))["email_verified"] is True
+    again = await client.post(f"{API}/admin/users/{user.id}/verify-email", headers=boss)
+    await problem_of(again, 409, "/problems/email-already-verified")
+    await problem_of(await client.post(link, headers=boss), 409)

@@ -22,6 +22,7 @@ NO_CONTENT = {
     ("post", f"{API}/users/me/two-factor/disable"),
     ("post", f"{API}/users/me/passkeys/{{passkey_id}}/remove"),
     ("delete", f"{API}/admin/users/{{user_id}}/passkeys/{{passkey_id}}"),
+    ("post", f"{API}/admin/users/{{user_id}}/verification-link"),
 }
 METHODS = {"get", "put", "post", "delete", "patch"}
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")

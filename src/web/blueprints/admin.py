@@ -164,6 +164,26 @@ async def remove_passkey(user_id: UUID, passkey_id: UUID) -> ResponseReturnValue
     return await _back(user_id, "The passkey is removed.")
 
 
+@blueprint.post("/users/<uuid:user_id>/verify-email")
+@admin_only
+async def mark_verified(user_id: UUID) -> ResponseReturnValue:
+    try:
+        done = await services().mark_verified(user_id, actor())
+    except errors.EmailAlreadyVerified as error:
+        return await _back(user_id, error.message, "info")
+    return await _back(user_id, f"{done.email} is marked verified.")
+
+
+@blueprint.post("/users/<uuid:user_id>/verification-link")
+@admin_only
+async def send_verification_link(user_id: UUID) -> ResponseReturnValue:
+    try:
+        await services().send_verification_link(user_id, actor())
+    except errors.EmailAlreadyVerified as error:
+        return await _back(user_id, error.message, "info")
+    return await _back(user_id, "A new link is on its way to the address.")
+
+
 @blueprint.post("/users/<uuid:user_id>/roles")
 @admin_only
 async def grant(user_id: UUID) -> ResponseReturnValue:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from quart import url_for
+from quart import ResponseReturnValue, url_for
 from quart_schema import security_scheme, validate_querystring, validate_request, validate_response
 
 from application.commands import AuditQuery, DefineRole, RoleChange, SearchUsers
 from application.results import AdminUserDetail, RoleSummary, UserDetail
 from web.auth import actor
 from web.blueprints.api.accounts import SIGNED_IN, me
-from web.blueprints.api.base import administrators_only, blueprint, problems
+from web.blueprints.api.base import administrators_only, blueprint, no_content, problems
 from web.blueprints.api.schemas import AuditEvents, AuditSearch, Users, UserSearch
 from web.runtime import services
 
@@ -186,3 +186,32 @@ async def audit_events(query_args: AuditSearch) -> AuditEvents:
             limit=query_args.limit,
         )
     return AuditEvents(items=list(page.items), next=following)
+
+
+@blueprint.post(f"{PREFIX}/users/<uuid:user_id>/verify-email")
+@validate_response(AdminUserDetail)
+@security_scheme(SIGNED_IN)
+@problems(400, 401, 404, 409)
+@administrators_only
+async def mark_verified(user_id: UUID) -> AdminUserDetail:
+    """Mark a user's address verified.
+
+    For an address checked some other way: it counts as proved from now on, and the
+    audit trail names who vouched. An address verified already is a 409."""
+    me()
+    return await services().mark_verified(user_id, actor())
+
+
+@blueprint.post(f"{PREFIX}/users/<uuid:user_id>/verification-link")
+@no_content
+@security_scheme(SIGNED_IN)
+@problems(400, 401, 404, 409)
+@administrators_only
+async def send_verification_link(user_id: UUID) -> ResponseReturnValue:
+    """Send a user a new verification link.
+
+    The account's address is mailed a link valid for three days. An address verified
+    already is a 409."""
+    me()
+    await services().send_verification_link(user_id, actor())
+    return "", 204
