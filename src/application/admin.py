@@ -211,12 +211,12 @@ async def list_audit(query: AuditQuery, actor: Actor, *, uow: UnitOfWork) -> Aud
     cursor = (
         f"{page[-1].occurred_at.isoformat()}|{page[-1].id}" if len(found) > query.limit else None
     )
-    records = tuple(_record(entry, names) for entry in page)
+    records = tuple(audit_record(entry, names) for entry in page)
     subject = names.get(query.user_id) if query.user_id else None
     return AuditPage(items=records, before=cursor, user_name=subject, event_type=event_type)
 
 
-def _record(entry: AuditEntry, names: dict[UUID, str]) -> AuditRecord:
+def audit_record(entry: AuditEntry, names: dict[UUID, str]) -> AuditRecord:
     actor_id = entry.acted_by
     return AuditRecord(
         id=entry.id,

@@ -39,6 +39,7 @@ SECURITY_EVENTS: tuple[type[events.Event], ...] = (
     events.EmailVerificationRequested,
     events.EmailChangeRequested,
     events.RegistrationTriedWithAddress,
+    events.AccountExported,
 )
 
 

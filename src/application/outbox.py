@@ -51,6 +51,7 @@ UNCHANGING_EVENTS: tuple[type[events.Event], ...] = (
     events.EmailVerificationRequested,
     events.EmailChangeRequested,
     events.RegistrationTriedWithAddress,
+    events.AccountExported,
 )
 MEMBER_EVENTS: tuple[type[events.Event], ...] = (
     events.UserRegistered,

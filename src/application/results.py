@@ -14,6 +14,7 @@ from domain.repositories import Member
 from domain.roles import ADMIN
 from domain.sessions import SecondFactor, Session
 from domain.trusted_browsers import TrustedBrowser
+from domain.two_factor import TwoFactor
 from domain.users import User
 
 _FROZEN = ConfigDict(frozen=True)
@@ -167,6 +168,14 @@ class TwoFactorStatus(BaseModel):
     enabled: bool
     enabled_at: datetime | None = None
     recovery_codes_left: int = 0
+
+    @classmethod
+    def of(cls, state: TwoFactor | None) -> TwoFactorStatus:
+        if state is None:
+            return cls(enabled=False)
+        return cls(
+            enabled=True, enabled_at=state.enabled_at, recovery_codes_left=state.recovery_codes_left
+        )
 
 
 class CurrentSession(BaseModel):

@@ -10,6 +10,7 @@ from application import (
     accounts,
     admin,
     audit,
+    export,
     members,
     passkeys,
     password_reset,
@@ -301,6 +302,11 @@ class Services:
 
     async def send_verification_link(self, user_id: UUID, actor: Actor) -> None:
         await verification.send_link(user_id, actor, uow=self.uow_factory(), clock=self.clock)
+
+    async def export_account(self, user_id: UUID, client: Client) -> export.AccountExport:
+        return await export.export_account(
+            user_id, client, uow=self.uow_factory(), clock=self.clock, throttle=self.reset_throttle
+        )
 
     async def list_trusted_browsers(
         self, user_id: UUID, current_token: str | None

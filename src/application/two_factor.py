@@ -35,12 +35,7 @@ from domain.users import User
 
 async def two_factor_status(user_id: UUID, *, uow: UnitOfWork) -> TwoFactorStatus:
     async with uow:
-        state = await uow.two_factor.get(user_id)
-    if state is None:
-        return TwoFactorStatus(enabled=False)
-    return TwoFactorStatus(
-        enabled=True, enabled_at=state.enabled_at, recovery_codes_left=state.recovery_codes_left
-    )
+        return TwoFactorStatus.of(await uow.two_factor.get(user_id))
 
 
 async def begin_setup(

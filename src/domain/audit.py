@@ -46,6 +46,7 @@ EVENT_LABELS: dict[type[events.Event], str] = {
     events.EmailVerificationRequested: "Verification link sent",
     events.EmailChangeRequested: "Address change asked for",
     events.RegistrationTriedWithAddress: "Registration tried with this address",
+    events.AccountExported: "Data exported",
 }
 _LABELS_BY_TYPE = {kind.__name__: label for kind, label in EVENT_LABELS.items()}
 

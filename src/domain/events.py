@@ -234,3 +234,10 @@ class RegistrationTriedWithAddress(Event):
     required they were told what a new address is told, and its holder is mailed."""
 
     user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountExported(Event):
+    """The holder took a copy of everything Gatehouse holds about the account."""
+
+    user_id: UUID

@@ -10,7 +10,9 @@ import pyotp
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.conftest import Sink
 from tests.e2e.test_sessions import PASSWORD, register
+from tests.e2e.test_verification import verify_address
 
 pytestmark = pytest.mark.e2e
 THIS_SESSION = ".session.is-current"
@@ -42,7 +44,7 @@ async def sign_out(page: Page) -> None:
 
 
 async def test_add_a_passkey_sign_in_with_it_alone_remove_it_and_be_refused(
-    server: str, browser: Browser
+    server: str, browser: Browser, mailbox: Sink
 ) -> None:
     name = f"pk{uuid.uuid4().hex[:10]}"
     context = await browser.new_context()
@@ -53,6 +55,7 @@ async def test_add_a_passkey_sign_in_with_it_alone_remove_it_and_be_refused(
         await page.fill("#login", name)
         await page.fill("#password", PASSWORD)
         await page.click("form.card button[type=submit]")
+        await verify_address(page, mailbox, f"{name}@example.com")
         await page.goto(f"{server}/users/me")
         await page.click("a:has-text('Passkeys')")
         await expect(page).to_have_url(f"{server}/users/me/passkeys/")
@@ -90,7 +93,7 @@ async def test_add_a_passkey_sign_in_with_it_alone_remove_it_and_be_refused(
 
 
 async def test_a_passkey_is_the_second_step_of_a_password_sign_in(
-    server: str, browser: Browser
+    server: str, browser: Browser, mailbox: Sink
 ) -> None:
     name = f"pf{uuid.uuid4().hex[:10]}"
     context = await browser.new_context()
@@ -101,6 +104,7 @@ async def test_a_passkey_is_the_second_step_of_a_password_sign_in(
         await page.fill("#login", name)
         await page.fill("#password", PASSWORD)
         await page.click("form.card button[type=submit]")
+        await verify_address(page, mailbox, f"{name}@example.com")
         await page.goto(f"{server}/users/me/two-factor/")
         key = (await page.locator("#key").inner_text()).replace(" ", "")
         await page.fill("#code", pyotp.TOTP(key).now())

@@ -11,7 +11,9 @@ import pyotp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.e2e.conftest import Sink
 from tests.e2e.test_sessions import PASSWORD, register
+from tests.e2e.test_verification import verify_address
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +35,7 @@ async def sign_out(page: Page) -> None:
 
 
 async def test_set_up_then_sign_in_with_a_code_and_with_a_recovery_code(
-    server: str, browser: Browser
+    server: str, browser: Browser, mailbox: Sink
 ) -> None:
     name = f"tfa{uuid.uuid4().hex[:10]}"
     context = await browser.new_context()
@@ -43,6 +45,7 @@ async def test_set_up_then_sign_in_with_a_code_and_with_a_recovery_code(
         await page.fill("#login", name)
         await page.fill("#password", PASSWORD)
         await page.click("form.card button[type=submit]")
+        await verify_address(page, mailbox, f"{name}@example.com")
         await page.goto(f"{server}/users/me")
         await page.click("a:has-text('Two-factor sign-in')")
         await expect(page.locator(".qr svg")).to_be_visible()

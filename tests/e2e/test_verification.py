@@ -25,6 +25,14 @@ async def link_in(mailbox: Sink, address: str, subject: str) -> str:
     return found.group(0)
 
 
+async def verify_address(page: Page, mailbox: Sink, address: str) -> None:
+    """Open the welcome mail's link and confirm, as a new member does before turning on
+    two-factor or adding a passkey."""
+    await page.goto(await link_in(mailbox, address, "Welcome to Gatehouse"))
+    await page.click("button:has-text('Confirm my address')")
+    await expect(page.locator(".flash")).to_contain_text(f"{address} is verified")
+
+
 async def test_register_verify_then_change_the_address_and_verify_it(
     server: str, page: Page, mailbox: Sink
 ) -> None:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from quart import (
     Blueprint,
+    Response,
     ResponseReturnValue,
     abort,
     current_app,
@@ -90,6 +91,23 @@ def _saved(saved: UserDetail, *, asked: str) -> str:
         f"Your profile is saved. We sent a link to {asked}: your address changes once you "
         "open it (it works for three days)."
     )
+
+
+@blueprint.get("/me/export")
+@login_required
+async def export() -> ResponseReturnValue:
+    """Everything Gatehouse holds about you, as a JSON file to keep."""
+    me = _me()
+    document = await services().export_account(me.id, client())
+    return download(document.model_dump_json(indent=2), me.username)
+
+
+def download(body: str, username: str) -> Response:
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="gatehouse-{username}.json"'  # usernames are [A-Za-z0-9._-]
+    )
+    return response
 
 
 @blueprint.get("/me/password")

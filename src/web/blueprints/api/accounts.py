@@ -18,6 +18,7 @@ from application.commands import (
     SignIn,
     UpdateProfile,
 )
+from application.export import AccountExport
 from application.results import MemberSummary, SignedIn, TwoFactorRequired, UserDetail
 from web import auth, csrf
 from web.blueprints.api.base import blueprint, meaning, no_content, problems
@@ -336,3 +337,20 @@ async def reset(token: str, data: NewPasswordBody) -> ResponseReturnValue:
     cmd = ResetPassword(token=token[:TOKEN_MAX], new_password=data.new_password, client=client())
     await services().reset_password(cmd)
     return "", 204
+
+
+@blueprint.get("/users/me/export")
+@validate_response(AccountExport)
+@security_scheme(SIGNED_IN)
+@problems(401)
+async def export() -> tuple[AccountExport, int, dict[str, str]]:
+    """Export your data.
+
+    Everything Gatehouse holds about your account, as one document to keep: the
+    profile and roles, two-factor state, passkeys, sessions and trusted browsers, and
+    every audit event about it; never a key, hash, secret or code. Sent as an
+    attachment; a few an hour (a 429 past that)."""
+    user = me()
+    document = await services().export_account(user.id, client())
+    disposition = f'attachment; filename="gatehouse-{user.username}.json"'
+    return document, 200, {"Content-Disposition": disposition}
