@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from application.results import PasskeyOptions
 from application.services import Services
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
-from domain.audit import AuditEntry
+from domain.audit import AuditEntry, impersonal
 from domain.passkeys import Assertion, NewCredential, Passkey, PasskeyChallenge
 from domain.ports import (
     AddressTokens,
@@ -156,6 +157,9 @@ class FakeUserRepository(UserRepository):
 
     def commit_into_store(self) -> None:
         for user in [*self.pending.values(), *self.seen.values()]:
+            if user.deleted:
+                self.store.pop(user.id, None)
+                continue
             self._check_unique(user)
             self.store[user.id] = self._strip_events(user)
         self.pending.clear()
@@ -516,6 +520,7 @@ class FakeAuditLog(AuditLog):
     def __init__(self, store: list[AuditEntry]) -> None:
         self.store = store
         self.pending: list[AuditEntry] = []
+        self.forgotten: UUID | None = None
 
     def add(self, entry: AuditEntry) -> None:
         self.pending.append(entry)
@@ -538,9 +543,17 @@ class FakeAuditLog(AuditLog):
         ]
         return found[:limit]
 
+    async def forget_personal(self, user_id: UUID) -> None:
+        self.forgotten = user_id
+
     def commit_into_store(self) -> None:
         self.store.extend(self.pending)
         self.pending.clear()
+        if (user_id := self.forgotten) is not None:
+            self.store[:] = [
+                dataclasses.replace(e, details=impersonal(e.details)) if e.user_id == user_id else e
+                for e in self.store
+            ]
 
 
 class FakeLoginThrottle(LoginThrottle):
@@ -702,12 +715,23 @@ class FakeUnitOfWork(UnitOfWork):
         self.sessions.commit_into_store(self.state.now())
         self.audit.commit_into_store()
         self.outbox.commit_into_store()
+        self._cascade()
         self.committed = True
         self.state.commits += 1
 
     async def _close(self) -> None:
         if not self.committed:
             self.state.rollbacks += 1
+
+    def _cascade(self) -> None:
+        """What ON DELETE CASCADE does: a deleted account's rows go with it."""
+        for table in (self.state.two_factor, self.state.pending_two_factor):
+            for user_id in set(table) - set(self.state.users):
+                del table[user_id]
+        for rows in (self.state.sessions, self.state.passkeys, self.state.trusted_browsers):
+            for key, row in list(rows.items()):
+                if row.user_id not in self.state.users:
+                    del rows[key]
 
 
 class FakeState:

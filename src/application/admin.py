@@ -92,7 +92,7 @@ async def deactivate_user(
         if user.id == actor.user_id:
             raise errors.CannotDeactivateSelf()
         if user.active and ADMIN in user.roles:
-            await _keep_an_admin(uow)
+            await keep_an_admin(uow)
         now = clock.now()
         user.deactivate(now=now)
         await end_sessions(uow, user.id, now=now, reason="deactivated")
@@ -137,7 +137,7 @@ async def revoke_role(
         if name not in user.roles:
             raise errors.RoleNotHeld(f"{user.username} does not hold {name!r}.")
         if name == ADMIN and user.active:
-            await _keep_an_admin(uow)
+            await keep_an_admin(uow)
         user.revoke_role(name, now=clock.now())
         await uow.commit()
     return UserDetail.of(user)
@@ -257,7 +257,7 @@ async def _role(uow: UnitOfWork, name: str) -> Role:
     return role
 
 
-async def _keep_an_admin(uow: UnitOfWork) -> None:
+async def keep_an_admin(uow: UnitOfWork) -> None:
     if await uow.users.count_active_holding(ADMIN) <= 1:
         raise errors.LastAdmin()
 

@@ -320,3 +320,14 @@ class RemovePasskey(BaseModel):
     password: Text = Field(default="", max_length=password_policy.MAX_LENGTH, repr=False)
     answer: PasskeyAnswer | None = Field(default=None, repr=False)
     client: Client = Client()
+
+
+class DeleteAccount(BaseModel):
+    """The holder deletes their account: the password, and a code when two-factor is on."""
+
+    model_config = _STRICT
+
+    user_id: UUID
+    password: Text = Field(max_length=password_policy.MAX_LENGTH, repr=False)
+    code: Text = Field(default="", max_length=CODE_MAX, repr=False)
+    client: Client = Client()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from application.event_bus import EventBus
@@ -40,13 +39,14 @@ SECURITY_EVENTS: tuple[type[events.Event], ...] = (
     events.EmailChangeRequested,
     events.RegistrationTriedWithAddress,
     events.AccountExported,
+    events.AccountDeleted,
 )
 
 
 async def log_security_event(event: events.Event) -> None:
     fields = {
         key: str(value)
-        for key, value in dataclasses.asdict(event).items()
+        for key, value in events.public_fields(event).items()
         if key != "occurred_at" and value is not None
     }
     security_log.info(

@@ -48,6 +48,7 @@ class AccountMail:
         bus.subscribe(events.EmailVerificationRequested, self.verification_link, background=True)
         bus.subscribe(events.EmailChangeRequested, self.address_change, background=True)
         bus.subscribe(events.RegistrationTriedWithAddress, self.registration_tried, background=True)
+        bus.subscribe(events.AccountDeleted, self.account_deleted, background=True)
         for kind in NOTICES:
             bus.subscribe(kind, self.two_factor_notice, background=True)
 
@@ -86,6 +87,14 @@ class AccountMail:
             message = self.templates.render(
                 "registration_tried", str(user.email), name=user.full_name
             )
+            await self.mailer.send(message)
+
+    async def account_deleted(self, event: events.Event) -> None:
+        """The last mail to a deleted account's address (carried by the event alone:
+        the account and its address are gone)."""
+        assert isinstance(event, events.AccountDeleted)
+        if event.email:
+            message = self.templates.render("account_deleted", event.email, name=event.name)
             await self.mailer.send(message)
 
     async def address_change(self, event: events.Event) -> None:

@@ -55,6 +55,7 @@ UNCHANGING_EVENTS: tuple[type[events.Event], ...] = (
 )
 MEMBER_EVENTS: tuple[type[events.Event], ...] = (
     events.UserRegistered,
+    events.AccountDeleted,
     events.ProfileUpdated,
     events.UserActivated,
     events.UserDeactivated,

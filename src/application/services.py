@@ -10,6 +10,7 @@ from application import (
     accounts,
     admin,
     audit,
+    deletion,
     export,
     members,
     passkeys,
@@ -31,6 +32,7 @@ from application.commands import (
     ConfirmTwoFactor,
     CreateUser,
     DefineRole,
+    DeleteAccount,
     DisableTwoFactor,
     ListMembers,
     NewAccount,
@@ -307,6 +309,20 @@ class Services:
         return await export.export_account(
             user_id, client, uow=self.uow_factory(), clock=self.clock, throttle=self.reset_throttle
         )
+
+    async def delete_own_account(self, cmd: DeleteAccount) -> None:
+        await deletion.delete_own_account(
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            box=self.secret_box,
+            codes=self.recovery_codes,
+            clock=self.clock,
+            throttle=self.throttle,
+        )
+
+    async def delete_user(self, user_id: UUID, actor: Actor) -> None:
+        await deletion.delete_user(user_id, actor, uow=self.uow_factory(), clock=self.clock)
 
     async def list_trusted_browsers(
         self, user_id: UUID, current_token: str | None

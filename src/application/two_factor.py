@@ -251,20 +251,41 @@ async def disable(
     Raises: UserNotFound, TwoFactorNotEnabled, InvalidCredentials, InvalidCode,
     AccountLocked
     """
-    user = await _checked_password(
+    user = await checked_password(
         cmd.user_id, cmd.password, uow=uow, hasher=hasher, throttle=throttle
     )
     async with uow:
         uow.client_ip = cmd.client.ip
         state = await _enabled(uow, user.id)
-        key = account_attempts_key(user)
-        if (wait := await throttle.reserve(key)) is not None:
-            raise errors.AccountLocked(wait)
-        async with checking(throttle, key):
-            await _check_code(state, cmd.code, uow=uow, box=box, codes=codes, clock=clock)
-            state.disable(now=clock.now())
-            await forget_browsers(uow, user.id, now=clock.now(), reason="two-factor turned off")
-            await uow.commit()
+        await prove_code(
+            uow, user, state, cmd.code, box=box, codes=codes, clock=clock, throttle=throttle
+        )
+        state.disable(now=clock.now())
+        await forget_browsers(uow, user.id, now=clock.now(), reason="two-factor turned off")
+        await uow.commit()
+
+
+async def prove_code(
+    uow: UnitOfWork,
+    user: User,
+    state: TwoFactor,
+    code: str,
+    *,
+    box: SecretBox,
+    codes: RecoveryCodeHasher,
+    clock: Clock,
+    throttle: LoginThrottle,
+) -> None:
+    """Inside ``uow``: accept a current code or an unused recovery code of the account,
+    its place in the account's window reserved first (a wrong one keeps it).
+
+    Raises: InvalidCode, AccountLocked
+    """
+    key = account_attempts_key(user)
+    if (wait := await throttle.reserve(key)) is not None:
+        raise errors.AccountLocked(wait)
+    async with checking(throttle, key):
+        await _check_code(state, code, uow=uow, box=box, codes=codes, clock=clock)
 
 
 async def regenerate_recovery_codes(
@@ -280,7 +301,7 @@ async def regenerate_recovery_codes(
 
     Raises: UserNotFound, TwoFactorNotEnabled, InvalidCredentials, AccountLocked
     """
-    user = await _checked_password(
+    user = await checked_password(
         cmd.user_id, cmd.password, uow=uow, hasher=hasher, throttle=throttle
     )
     fresh = two_factor.new_recovery_codes()
@@ -327,7 +348,7 @@ async def rotate_secrets(*, uow: UnitOfWork, box: SecretBox) -> int:
     return len(stored)
 
 
-async def _checked_password(
+async def checked_password(
     user_id: UUID,
     password: str,
     *,

@@ -108,7 +108,9 @@ async def mark_verified(
         user = await uow.users.get(user_id)
         if user is None:
             raise errors.UserNotFound()
-        user.verify_email(user.email, now=clock.now(), by=actor.name)
+        # The trail names who vouched by id; the detail says how, never a name.
+        by = "an administrator" if actor.user_id is not None else actor.name
+        user.verify_email(user.email, now=clock.now(), by=by)
         await uow.commit()
         two_factor = bool(await uow.two_factor.enabled_among([user.id]))
     return AdminUserDetail.of_account(user, two_factor=two_factor)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +10,8 @@ from uuid import UUID
 from domain import events
 
 DETAIL_MAX = 200
+# The details that name a person: erased from the trail of a deleted account.
+PERSONAL_DETAILS = frozenset({"username", "email", "old_email"})
 
 # What each event is called in the trail, in words a person reads; one entry per event.
 EVENT_LABELS: dict[type[events.Event], str] = {
@@ -47,6 +48,7 @@ EVENT_LABELS: dict[type[events.Event], str] = {
     events.EmailChangeRequested: "Address change asked for",
     events.RegistrationTriedWithAddress: "Registration tried with this address",
     events.AccountExported: "Data exported",
+    events.AccountDeleted: "Account deleted",
 }
 _LABELS_BY_TYPE = {kind.__name__: label for kind, label in EVENT_LABELS.items()}
 
@@ -113,9 +115,10 @@ class AuditEntry:
         else acted, the subject acted on itself (a visitor's event has no actor). ``by``
         names an actor with no account (the command line), so with it the actor id stays
         None."""
-        values = dataclasses.asdict(event)
+        values = events.public_fields(event)
         values.pop("occurred_at")
-        user_id = values.pop("user_id", None)
+        subject = values.pop("user_id", None)
+        user_id = subject if isinstance(subject, UUID) else None
         visitor = type(event) in VISITOR_EVENTS
         details = {k: str(v)[:DETAIL_MAX] for k, v in values.items() if v is not None}
         if by is not None:
@@ -128,3 +131,8 @@ class AuditEntry:
             ip=ip,
             details=details,
         )
+
+
+def impersonal(details: dict[str, str]) -> dict[str, str]:
+    """``details`` without what names a person."""
+    return {key: value for key, value in details.items() if key not in PERSONAL_DETAILS}

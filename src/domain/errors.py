@@ -295,3 +295,8 @@ class EmailNotVerified(PermissionDenied):
     def __init__(self, message: str | None = None, *, user_id: object = None) -> None:
         super().__init__(message)
         self.user_id = user_id
+
+
+class CannotDeleteSelf(Conflict):
+    code = "cannot_delete_self"
+    default_message = "Delete your own account on your own page, with your password."

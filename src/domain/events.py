@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from uuid import UUID
 
@@ -241,3 +241,27 @@ class AccountExported(Event):
     """The holder took a copy of everything Gatehouse holds about the account."""
 
     user_id: UUID
+
+
+# A field with this metadata reaches the handlers (a mail) but is never stored or logged.
+PRIVATE = {"private": True}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountDeleted(Event):
+    """The account and its personal data are gone; its id stays in the trail. The
+    address and name are kept only for the notice mail (private: never stored)."""
+
+    user_id: UUID
+    by: str  # "themselves", "an administrator" or "the command line"
+    email: str = field(default="", metadata=PRIVATE)
+    name: str = field(default="", metadata=PRIVATE)
+
+
+def public_fields(event: Event) -> dict[str, object]:
+    """The event's fields fit for the audit trail and the log: all but the private."""
+    return {
+        each.name: getattr(event, each.name)
+        for each in fields(event)
+        if not each.metadata.get("private")
+    }

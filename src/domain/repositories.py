@@ -316,6 +316,11 @@ class AuditLog(abc.ABC):
     ) -> list[AuditEntry]:
         """Newest first; ``before`` is the (time, id) of the last entry of the page before."""
 
+    @abc.abstractmethod
+    async def forget_personal(self, user_id: UUID) -> None:
+        """Erase what names a person (``audit.PERSONAL_DETAILS``) from the entries about
+        ``user_id``, keeping the rest: a deleted account's trail outlives it."""
+
 
 @dataclass(frozen=True, slots=True)
 class StoredSecret:

@@ -27,6 +27,8 @@ class User:
     # used, or an operator vouched for it); None while it is not.
     email_verified_at: datetime | None = None
     roles: set[str] = field(default_factory=set)
+    # Set by ``delete``: the repository then removes the account and all it holds.
+    deleted: bool = False
     events: list[events.Event] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -79,6 +81,21 @@ class User:
                 occurred_at=now, user_id=self.id, old_email=str(old), email=str(address)
             )
         )
+
+    def delete(self, *, now: datetime, by: str) -> None:
+        """Erase the account: the repository removes it and everything it holds; the
+        trail keeps its id only."""
+        if not self.deleted:
+            self.deleted = True
+            self.events.append(
+                events.AccountDeleted(
+                    occurred_at=now,
+                    user_id=self.id,
+                    by=by,
+                    email=str(self.email),
+                    name=self.full_name,
+                )
+            )
 
     def request_email_change(self, address: EmailAddress, *, now: datetime) -> None:
         """Ask for ``address`` to become the account's: nothing changes until its holder

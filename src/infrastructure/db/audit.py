@@ -1,14 +1,16 @@
-"""The audit trail over a Core table: append and read, never update."""
+"""The audit trail over a Core table: append and read; the only update erases a deleted
+account's personal details."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.audit import AuditEntry
+from domain.audit import AuditEntry, impersonal
 from domain.repositories import AuditLog
 from infrastructure.db.tables import audit_events
 
@@ -55,6 +57,22 @@ class SqlAlchemyAuditLog(AuditLog):
                 details=dict(row.details),
             )
             for row in rows
+        ]
+
+    async def forget_personal(self, user_id: UUID) -> None:
+        query = select(audit_events.c.id, audit_events.c.details).where(
+            audit_events.c.user_id == user_id
+        )
+        for row in (await self._connection.execute(query)).all():
+            details = dict(row.details)
+            kept = impersonal(details)
+            if kept != details:
+                await self._connection.execute(
+                    update(audit_events).where(audit_events.c.id == row.id).values(details=kept)
+                )
+        self._new = [
+            replace(entry, details=impersonal(entry.details)) if entry.user_id == user_id else entry
+            for entry in self._new
         ]
 
     async def flush(self) -> None:

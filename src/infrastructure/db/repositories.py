@@ -148,7 +148,10 @@ class SqlAlchemyUserRepository(UserRepository):
             await self._insert(user)
         self._new.clear()
         for user in self.seen.values():
-            await self._update_if_changed(user)
+            if user.deleted:  # everything it holds goes with it (ON DELETE CASCADE)
+                await self._connection.execute(delete(users).where(users.c.id == user.id))
+            else:
+                await self._update_if_changed(user)
 
     async def _count_active(self) -> int:
         query = select(func.count()).select_from(users).where(users.c.active.is_(True))
