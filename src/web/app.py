@@ -23,6 +23,7 @@ from web.assets import register_assets
 from web.auth import register_auth
 from web.blueprints import (
     admin,
+    deletion,
     docs,
     health,
     passkeys,
@@ -217,6 +218,7 @@ def register_blueprints(app: Quart) -> None:
         users.blueprint,
         passkeys.blueprint,
         verification.blueprint,
+        deletion.blueprint,
         admin.blueprint,
         api.blueprint,
         docs.blueprint,

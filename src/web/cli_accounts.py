@@ -122,6 +122,22 @@ def deactivate(login: str) -> None:
         click.echo(f"{user.username} is already inactive.")
 
 
+@users.command("delete")
+@click.argument("login")
+@click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
+def delete(login: str, yes: bool) -> None:
+    """Delete LOGIN (a username or e-mail): end its sessions, erase its personal data
+    and free its names; the audit trail keeps its id. Asks first unless --yes."""
+    settings = settings_or_exit()
+    user = run_with_services(settings, lambda s: s.find_user(login, SYSTEM))
+    if not yes:
+        if not interactive():
+            raise click.ClickException("Add --yes to delete an account from a script.")
+        click.confirm(f"Delete {user.username} <{user.email}> for good?", abort=True)
+    run_with_services(settings, lambda s: s.delete_user(user.id, SYSTEM))
+    click.echo(f"Deleted {user.username}; their sessions have ended and their data is erased.")
+
+
 async def _activate(services: Services, login: str) -> tuple[UserDetail, bool]:
     """The account after the change, and whether there was one to make."""
     user = await services.find_user(login, SYSTEM)

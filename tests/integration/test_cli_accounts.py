@@ -163,3 +163,31 @@ def test_deactivating_an_inactive_account_says_so_and_changes_nothing(
     assert result.output == f"{name} is already inactive.\n"
     assert audit_trail(cli_env) == before
     assert listed_line(name).split()[2] == "inactive"
+
+
+# users delete
+
+
+def test_deleting_asks_first_at_a_terminal_and_frees_the_names(
+    cli_env: dict[str, str], at_a_terminal: None
+) -> None:
+    name = unique_name("op")
+    assert create(name, typed=[GOOD, GOOD]).exit_code == 0
+    kept = CliRunner().invoke(main, ["users", "delete", name], input="n\n")
+    assert kept.exit_code == 1 and listed_line(name)
+    gone = CliRunner().invoke(main, ["users", "delete", f"{name}@example.com"], input="y\n")
+    assert gone.exit_code == 0, gone.output
+    assert f"Deleted {name}" in gone.output
+    assert name not in CliRunner().invoke(main, ["users", "list"]).output
+    assert create(name, typed=[GOOD, GOOD]).exit_code == 0  # the names are free again
+
+
+def test_a_script_deletes_only_with_yes(cli_env: dict[str, str]) -> None:
+    name = unique_name("op")
+    assert create(name, typed=[GOOD, GOOD]).exit_code == 0
+    refused = CliRunner().invoke(main, ["users", "delete", name])
+    assert refused.exit_code == 1
+    assert refused.output.splitlines() == ["Error: Add --yes to delete an account from a script."]
+    assert CliRunner().invoke(main, ["users", "delete", name, "--yes"]).exit_code == 0
+    unknown = CliRunner().invoke(main, ["users", "delete", name, "--yes"])
+    assert unknown.exit_code == 1 and len(unknown.output.splitlines()) == 1

@@ -23,6 +23,8 @@ NO_CONTENT = {
     ("post", f"{API}/users/me/passkeys/{{passkey_id}}/remove"),
     ("delete", f"{API}/admin/users/{{user_id}}/passkeys/{{passkey_id}}"),
     ("post", f"{API}/admin/users/{{user_id}}/verification-link"),
+    ("delete", f"{API}/users/me"),
+    ("delete", f"{API}/admin/users/{{user_id}}"),
 }
 METHODS = {"get", "put", "post", "delete", "patch"}
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")

@@ -148,10 +148,15 @@ class SqlAlchemyUserRepository(UserRepository):
             await self._insert(user)
         self._new.clear()
         for user in self.seen.values():
-            if user.deleted:  # everything it holds goes with it (ON DELETE CASCADE)
-                await self._connection.execute(delete(users).where(users.c.id == user.id))
-            else:
+            if not user.deleted:
                 await self._update_if_changed(user)
+
+    async def flush_deleted(self) -> None:
+        """Delete the accounts marked deleted, everything they hold with them (ON DELETE
+        CASCADE): last, after every other repository wrote what it had of them."""
+        for user in self.seen.values():
+            if user.deleted:
+                await self._connection.execute(delete(users).where(users.c.id == user.id))
 
     async def _count_active(self) -> int:
         query = select(func.count()).select_from(users).where(users.c.active.is_(True))

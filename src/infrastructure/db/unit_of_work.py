@@ -87,6 +87,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             await self.passkeys.flush()
             await self.audit.flush()
             await self.outbox.flush()
+            await self.users.flush_deleted()
             await self._connection.commit()
 
     async def _close(self) -> None:

@@ -184,6 +184,37 @@ async def send_verification_link(user_id: UUID) -> ResponseReturnValue:
     return await _back(user_id, "A new link is on its way to the address.")
 
 
+@blueprint.get("/users/<uuid:user_id>/delete")
+@admin_only
+async def confirm_delete_user(user_id: UUID) -> ResponseReturnValue:
+    found = await services().admin_get_user(user_id, actor())
+    back = url_for("admin.user", user_id=user_id)
+    if _is_me(found):
+        return redirect(back, 303)  # the user page says where your own is deleted
+    return await confirmation(
+        title="Delete this account?",
+        message=f"{found.username} will be signed out everywhere and their names, address, "
+        "password, second factor and passkeys erased; the username and address become "
+        "free. The audit trail keeps the account's id. This cannot be undone.",
+        button="Delete",
+        action=url_for("admin.delete_user", user_id=user_id),
+        cancel=back,
+    )
+
+
+@blueprint.post("/users/<uuid:user_id>/delete")
+@admin_only
+async def delete_user(user_id: UUID) -> ResponseReturnValue:
+    try:
+        await services().delete_user(user_id, actor())
+    except errors.UserNotFound:
+        abort(404)
+    except errors.Conflict as error:
+        return await _back(user_id, error.message, "error")
+    await flash("The account is deleted.", "success")
+    return redirect(url_for("admin.users"), 303)
+
+
 @blueprint.post("/users/<uuid:user_id>/roles")
 @admin_only
 async def grant(user_id: UUID) -> ResponseReturnValue:

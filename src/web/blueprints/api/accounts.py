@@ -11,6 +11,7 @@ from werkzeug.exceptions import Unauthorized
 from application.commands import (
     TOKEN_MAX,
     ChangePassword,
+    DeleteAccount,
     ListMembers,
     RegisterUser,
     RequestPasswordReset,
@@ -25,6 +26,7 @@ from web.blueprints.api.base import blueprint, meaning, no_content, problems
 from web.blueprints.api.schemas import (
     Accepted,
     CsrfToken,
+    DeleteAccountBody,
     Members,
     NewPasswordBody,
     PageQuery,
@@ -354,3 +356,21 @@ async def export() -> tuple[AccountExport, int, dict[str, str]]:
     document = await services().export_account(user.id, client())
     disposition = f'attachment; filename="gatehouse-{user.username}.json"'
     return document, 200, {"Content-Disposition": disposition}
+
+
+@blueprint.delete("/users/me")
+@validate_request(DeleteAccountBody)
+@no_content
+@security_scheme(SIGNED_IN)
+@problems(400, 401, 409, 415, 422)
+async def delete_me(data: DeleteAccountBody) -> ResponseReturnValue:
+    """Delete your account.
+
+    Needs the password and, with two-factor on, a `code`; wrong ones count toward the
+    account's lock (then a 429). Every session and token ends at once; names, address,
+    hashes, second factor and passkeys are erased, and the username and address become
+    free. The audit trail keeps the account's id without a name or an address. You
+    are mailed a notice. The last active administrator cannot (409)."""
+    cmd = DeleteAccount(user_id=me().id, password=data.password, code=data.code, client=client())
+    await services().delete_own_account(cmd)
+    return "", 204

@@ -215,3 +215,20 @@ async def send_verification_link(user_id: UUID) -> ResponseReturnValue:
     me()
     await services().send_verification_link(user_id, actor())
     return "", 204
+
+
+@blueprint.delete(f"{PREFIX}/users/<uuid:user_id>")
+@no_content
+@security_scheme(SIGNED_IN)
+@problems(400, 401, 404, 409)
+@administrators_only
+async def delete_user(user_id: UUID) -> ResponseReturnValue:
+    """Delete a user.
+
+    Ends every session and token of the account and erases its personal data; the
+    username and address become free, and the audit trail keeps the account's id (and
+    who deleted it). Not your own account (delete it with `DELETE /api/v1/users/me`),
+    nor the last active administrator (409)."""
+    me()
+    await services().delete_user(user_id, actor())
+    return "", 204

@@ -378,3 +378,15 @@ class RemovePasskeyBody(BaseModel):
         examples=[None],
         json_schema_extra={"maxProperties": 16},
     )
+
+
+class DeleteAccountBody(BaseModel):
+    model_config = _BODY
+
+    password: Text = password_field("The account's password.")
+    code: Text = Field(
+        default="",
+        max_length=CODE_MAX,
+        description="With two-factor on: a current code from the app, or a recovery code.",
+        examples=["492039"],
+    )
