@@ -43,6 +43,7 @@ from web.errors import register_error_handlers
 from web.formats import register_formats
 from web.headers import register_headers, security_headers
 from web.metrics import register_metrics
+from web.negotiation import register_negotiation
 from web.problems import use_strict_json
 from web.rendering import register_templates
 from web.request_log import register_request_log
@@ -63,6 +64,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     register_rate_limits(app, rate_limits(settings), MemoryCounters())
     register_auth(app, secure_cookies=settings.is_production, lifetime=settings.session_lifetime)
     register_admin_gate(app, required=settings.effective_admin_requires_two_factor)
+    register_negotiation(app)
     register_csrf(app)
     register_prometheus(app, settings)
     register_api(app)

@@ -247,7 +247,7 @@ async def test_an_unknown_api_path_is_a_404_problem(client: QuartClient, path: s
     ("method", "path", "allowed"),
     [
         ("PUT", "/users", {"GET", "POST"}),
-        ("DELETE", "/users/me", {"GET", "PATCH"}),
+        ("PUT", "/users/me", {"GET", "PATCH", "DELETE"}),
         ("GET", "/password-resets", {"POST"}),
         ("POST", "/sessions/current", {"DELETE"}),
     ],
