@@ -1,9 +1,10 @@
-"""Verified addresses in a real browser, mail through a real SMTP server: register, open
-the link from the welcome mail, confirm; then change the address and confirm the new
-one from the mail sent to it, while the old one is told."""
+"""An account's life in a real browser, mail through a real SMTP server: register, open
+the link from the welcome mail, confirm; change the address and confirm the new one
+while the old one is told; export the data and delete the account."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -62,3 +63,30 @@ async def test_register_verify_then_change_the_address_and_verify_it(
     await page.click("button:has-text('Confirm my address')")
     await expect(page.locator(".flash")).to_contain_text(f"{new} is verified")
     await expect(page.locator("#email")).to_have_value(new)
+
+
+async def test_export_then_delete_the_account(server: str, page: Page, mailbox: Sink) -> None:
+    name = f"dl{uuid.uuid4().hex[:10]}"
+    address = f"{name}@example.com"
+    await register(page, server, name)
+    await page.fill("#login", name)
+    await page.fill("#password", PASSWORD)
+    await page.click("form.card button[type=submit]")
+    await page.goto(f"{server}/users/me")
+    async with page.expect_download() as download:
+        await page.click("a:has-text('Download your data')")
+    saved = await (await download.value).path()
+    assert saved is not None
+    document = json.loads(saved.read_text())
+    assert document["account"]["username"] == name
+    assert "UserRegistered" in {event["event_type"] for event in document["audit_events"]}
+
+    await page.click("a:has-text('Delete your account')")
+    await page.fill("#password", PASSWORD)
+    await page.click("button:has-text('Delete my account')")
+    await expect(page.locator(".flash")).to_contain_text("Your account is deleted.")
+    await mailbox.wait_for(address, "Your Gatehouse account is deleted")
+    await page.fill("#login", name)
+    await page.fill("#password", PASSWORD)
+    await page.click("form.card button[type=submit]")
+    await expect(page.locator(".form-error")).to_contain_text("Invalid username or password")
