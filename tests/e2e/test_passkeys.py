@@ -11,8 +11,9 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import Sink
-from tests.e2e.test_sessions import PASSWORD, register
-from tests.e2e.test_verification import verify_address
+from tests.e2e.test_sessions import PASSWORD
+from tests.e2e.test_two_factor import sign_out
+from tests.e2e.test_verification import new_member
 
 pytestmark = pytest.mark.e2e
 THIS_SESSION = ".session.is-current"
@@ -38,11 +39,6 @@ async def virtual_authenticator(context: BrowserContext, page: Page) -> str:
     return str(added["authenticatorId"])
 
 
-async def sign_out(page: Page) -> None:
-    await page.click("header button:has-text('Sign out')")
-    await expect(page.locator(".flash")).to_contain_text("You are signed out.")
-
-
 async def test_add_a_passkey_sign_in_with_it_alone_remove_it_and_be_refused(
     server: str, browser: Browser, mailbox: Sink
 ) -> None:
@@ -51,11 +47,7 @@ async def test_add_a_passkey_sign_in_with_it_alone_remove_it_and_be_refused(
     try:
         page = await context.new_page()
         await virtual_authenticator(context, page)
-        await register(page, server, name)
-        await page.fill("#login", name)
-        await page.fill("#password", PASSWORD)
-        await page.click("form.card button[type=submit]")
-        await verify_address(page, mailbox, f"{name}@example.com")
+        await new_member(page, server, mailbox, name)
         await page.goto(f"{server}/users/me")
         await page.click("a:has-text('Passkeys')")
         await expect(page).to_have_url(f"{server}/users/me/passkeys/")
@@ -100,11 +92,7 @@ async def test_a_passkey_is_the_second_step_of_a_password_sign_in(
     try:
         page = await context.new_page()
         await virtual_authenticator(context, page)
-        await register(page, server, name)
-        await page.fill("#login", name)
-        await page.fill("#password", PASSWORD)
-        await page.click("form.card button[type=submit]")
-        await verify_address(page, mailbox, f"{name}@example.com")
+        await new_member(page, server, mailbox, name)
         await page.goto(f"{server}/users/me/two-factor/")
         key = (await page.locator("#key").inner_text()).replace(" ", "")
         await page.fill("#code", pyotp.TOTP(key).now())

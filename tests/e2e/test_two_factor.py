@@ -12,8 +12,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.conftest import Sink
-from tests.e2e.test_sessions import PASSWORD, register
-from tests.e2e.test_verification import verify_address
+from tests.e2e.test_sessions import PASSWORD
+from tests.e2e.test_verification import new_member
 
 pytestmark = pytest.mark.e2e
 
@@ -41,11 +41,7 @@ async def test_set_up_then_sign_in_with_a_code_and_with_a_recovery_code(
     context = await browser.new_context()
     try:
         page = await context.new_page()
-        await register(page, server, name)
-        await page.fill("#login", name)
-        await page.fill("#password", PASSWORD)
-        await page.click("form.card button[type=submit]")
-        await verify_address(page, mailbox, f"{name}@example.com")
+        await new_member(page, server, mailbox, name)
         await page.goto(f"{server}/users/me")
         await page.click("a:has-text('Two-factor sign-in')")
         await expect(page.locator(".qr svg")).to_be_visible()

@@ -34,6 +34,16 @@ async def verify_address(page: Page, mailbox: Sink, address: str) -> None:
     await expect(page.locator(".flash")).to_contain_text(f"{address} is verified")
 
 
+async def new_member(page: Page, server: str, mailbox: Sink, name: str) -> None:
+    """Register ``name``, sign in and verify the address, as a member does before
+    turning on two-factor or adding a passkey."""
+    await register(page, server, name)
+    await page.fill("#login", name)
+    await page.fill("#password", PASSWORD)
+    await page.click("form.card button[type=submit]")
+    await verify_address(page, mailbox, f"{name}@example.com")
+
+
 async def test_register_verify_then_change_the_address_and_verify_it(
     server: str, page: Page, mailbox: Sink
 ) -> None:

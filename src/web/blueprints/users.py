@@ -104,10 +104,13 @@ async def export() -> ResponseReturnValue:
 
 def download(body: str, username: str) -> Response:
     response = Response(body, mimetype="application/json")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="gatehouse-{username}.json"'  # usernames are [A-Za-z0-9._-]
-    )
+    response.headers["Content-Disposition"] = export_disposition(username)
     return response
+
+
+def export_disposition(username: str) -> str:
+    """The export as a file to keep (usernames are [A-Za-z0-9._-]: safe in the header)."""
+    return f'attachment; filename="gatehouse-{username}.json"'
 
 
 @blueprint.get("/me/password")

@@ -62,9 +62,7 @@ async def confirm_form(token: str) -> ResponseReturnValue:
 async def confirm(token: str) -> ResponseReturnValue:
     try:
         user = await services().verify_address(token, client())
-    except errors.InvalidAddressLink as error:
-        return await _unusable(error)
-    except errors.EmailTaken as error:
+    except (errors.InvalidAddressLink, errors.EmailTaken) as error:
         return await _unusable(error)
     session.pop(UNVERIFIED_KEY, None)
     await flash(f"Thank you: {user.email} is verified.", "success")

@@ -39,6 +39,7 @@ from web.blueprints.api.schemas import (
     Token,
 )
 from web.blueprints.public import CHECK_YOUR_MAIL
+from web.blueprints.users import export_disposition
 from web.client import client
 from web.problems import problem
 from web.runtime import services
@@ -354,8 +355,7 @@ async def export() -> tuple[AccountExport, int, dict[str, str]]:
     attachment; a few an hour (a 429 past that)."""
     user = me()
     document = await services().export_account(user.id, client())
-    disposition = f'attachment; filename="gatehouse-{user.username}.json"'
-    return document, 200, {"Content-Disposition": disposition}
+    return document, 200, {"Content-Disposition": export_disposition(user.username)}
 
 
 @blueprint.delete("/users/me")
