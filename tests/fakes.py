@@ -19,6 +19,13 @@ from application.services import Services
 from application.unit_of_work import UnitOfWork
 from domain import errors, events
 from domain.audit import AuditEntry, impersonal
+from domain.invitations import (
+    InvalidInvitation,
+    Invitation,
+    InvitationClosed,
+    InvitationPage,
+    InvitationRepository,
+)
 from domain.passkeys import Assertion, NewCredential, Passkey, PasskeyChallenge
 from domain.ports import (
     AddressTokens,
@@ -346,6 +353,62 @@ class FakePasskeyRepository(PasskeyRepository):
             self.state.passkeys[passkey.id] = kept
         for digest, challenge in self.challenges_seen.items():
             self.state.passkey_challenges[digest] = copy.deepcopy(challenge)
+
+
+class FakeInvitationRepository(InvitationRepository):
+    """Keeps invitations in a dict; like the database, a change to one that another
+    unit of work closed meanwhile fails at commit."""
+
+    def __init__(self, store: dict[UUID, Invitation]) -> None:
+        super().__init__()
+        self.store = store
+        self.pending: list[Invitation] = []
+
+    def _add(self, invitation: Invitation) -> None:
+        self.pending.append(invitation)
+
+    async def _get(self, invitation_id: UUID) -> Invitation | None:
+        return copy.deepcopy(self.store.get(invitation_id))
+
+    async def _get_by_token(self, token_hash: str) -> Invitation | None:
+        found = [each for each in self.store.values() if each.token_hash == token_hash]
+        return copy.deepcopy(found[0]) if found else None
+
+    async def _open_for(self, email_key: str) -> list[Invitation]:
+        return [
+            copy.deepcopy(each)
+            for each in self.store.values()
+            if each.email.key == email_key and each.is_open()
+        ]
+
+    async def page(self, *, offset: int, limit: int) -> InvitationPage:
+        newest = sorted(self.store.values(), key=lambda each: each.created_at, reverse=True)
+        return InvitationPage(
+            [copy.deepcopy(each) for each in newest[offset : offset + limit]], len(newest)
+        )
+
+    def check(self) -> None:
+        for invitation in self.seen.values():
+            stored = self.store.get(invitation.id)
+            if stored is None or stored.is_open() or _same_invitation(stored, invitation):
+                continue
+            raise InvalidInvitation() if invitation.accepted_at else InvitationClosed()
+
+    def commit_into_store(self) -> None:
+        for invitation in [*self.pending, *self.seen.values()]:
+            kept = copy.deepcopy(invitation)
+            kept.events = []
+            self.store[invitation.id] = kept
+        self.pending.clear()
+
+
+def _same_invitation(one: Invitation, other: Invitation) -> bool:
+    return (one.token_hash, one.expires_at, one.accepted_at, one.revoked_at) == (
+        other.token_hash,
+        other.expires_at,
+        other.accepted_at,
+        other.revoked_at,
+    )
 
 
 class FakeTrustedBrowserRepository(TrustedBrowserRepository):
@@ -688,6 +751,7 @@ class FakeUnitOfWork(UnitOfWork):
     two_factor: FakeTwoFactorRepository
     trusted_browsers: FakeTrustedBrowserRepository
     passkeys: FakePasskeyRepository
+    invitations: FakeInvitationRepository
     audit: FakeAuditLog
     outbox: FakeOutbox
 
@@ -702,16 +766,19 @@ class FakeUnitOfWork(UnitOfWork):
         self.two_factor = FakeTwoFactorRepository(self.state)
         self.trusted_browsers = FakeTrustedBrowserRepository(self.state.trusted_browsers)
         self.passkeys = FakePasskeyRepository(self.state)
+        self.invitations = FakeInvitationRepository(self.state.invitations)
         self.audit = FakeAuditLog(self.state.audit)
         self.outbox = FakeOutbox(self.state.outbox)
         self.committed = False
 
     async def _commit(self) -> None:
-        self.passkeys.commit_into_store()  # first: it may refuse, like the database would
+        self.invitations.check()  # first: these may refuse, like the database would
+        self.passkeys.commit_into_store()
         self.roles.commit_into_store()
         self.users.commit_into_store()
         self.two_factor.commit_into_store()
         self.trusted_browsers.commit_into_store()
+        self.invitations.commit_into_store()
         self.sessions.commit_into_store(self.state.now())
         self.audit.commit_into_store()
         self.outbox.commit_into_store()
@@ -732,6 +799,10 @@ class FakeUnitOfWork(UnitOfWork):
             for key, row in list(rows.items()):
                 if row.user_id not in self.state.users:
                     del rows[key]
+        for key, invitation in list(self.state.invitations.items()):
+            accepted_by = invitation.accepted_by
+            if accepted_by is not None and accepted_by not in self.state.users:
+                del self.state.invitations[key]
 
 
 class FakeState:
@@ -748,6 +819,7 @@ class FakeState:
         self.trusted_browsers: dict[UUID, TrustedBrowser] = {}
         self.passkeys: dict[UUID, Passkey] = {}
         self.passkey_challenges: dict[str, PasskeyChallenge] = {}
+        self.invitations: dict[UUID, Invitation] = {}
         self.audit: list[AuditEntry] = []
         self.outbox: list[Invalidation] = []
         self.commits = 0

@@ -180,7 +180,10 @@ def domain_errors() -> list[type[errors.DomainError]]:
 @pytest.fixture(scope="module")
 def raising_app(tmp_path_factory: pytest.TempPathFactory) -> Quart:
     settings = load_settings(
-        GATEHOUSE_ENV="test", SECRET_KEY="k" * 40, INSTANCE_PATH=tmp_path_factory.mktemp("i")
+        GATEHOUSE_ENV="test",
+        SECRET_KEY="k" * 40,
+        INSTANCE_PATH=tmp_path_factory.mktemp("i"),
+        REQUEST_IP_LIMIT=10_000,  # these tests call every route, many times over
     )
     app = create_app(settings, services=fake_services()[0])
     by_name = {kind.__name__: kind for kind in domain_errors()}

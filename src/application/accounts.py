@@ -10,6 +10,7 @@ from application.commands import Actor, Authenticate, CreateUser, NewAccount, Re
 from application.results import UserDetail
 from application.unit_of_work import UnitOfWork
 from domain import errors, events, password_policy
+from domain.invitations import InvitationRequired
 from domain.ports import Clock, LoginDigest, PasswordHasher
 from domain.roles import Role, role_name
 from domain.users import User
@@ -22,17 +23,31 @@ class FailedLogin(TypedDict):
 
 
 async def register(
-    cmd: RegisterUser, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
+    cmd: RegisterUser,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    invite_only: bool = False,
 ) -> UserDetail:
-    """Create an active account with no roles.
+    """Create an active account with no roles; refused when only invitations may
+    register (REGISTRATION=invite, see ``invitations.register_invited``).
 
-    Raises: InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken, EmailTaken
+    Raises: InvitationRequired, InvalidUsername, InvalidEmail, WeakPassword,
+    UsernameTaken, EmailTaken
     """
+    if invite_only:
+        raise InvitationRequired()
     return await _create(cmd, frozenset(), None, uow=uow, hasher=hasher, clock=clock)
 
 
 async def register_quietly(
-    cmd: RegisterUser, *, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock
+    cmd: RegisterUser,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    invite_only: bool = False,
 ) -> None:
     """Registration that tells strangers nothing about addresses (EMAIL_VERIFICATION
     =required): a new address gets an account, which its link activates for sign-in;
@@ -40,8 +55,10 @@ async def register_quietly(
     and its holder a mail saying someone tried. Usernames are public (the members
     list shows them): a taken one is still said.
 
-    Raises: InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken
+    Raises: InvitationRequired, InvalidUsername, InvalidEmail, WeakPassword, UsernameTaken
     """
+    if invite_only:
+        raise InvitationRequired()
     errors.raise_together(registration_problems(cmd.username, cmd.email, cmd.password))
     username, email = Username(cmd.username), EmailAddress(cmd.email)
     async with uow:
@@ -91,7 +108,7 @@ async def check_new_account(cmd: NewAccount, actor: Actor, *, uow: UnitOfWork) -
     errors.raise_together(_name_problems(cmd.username, cmd.email))
     async with uow:
         await authorise(uow, actor)
-        await _ensure_available(uow, Username(cmd.username), EmailAddress(cmd.email))
+        await ensure_available(uow, Username(cmd.username), EmailAddress(cmd.email))
 
 
 async def _create(
@@ -108,7 +125,7 @@ async def _create(
     async with uow:
         if actor is not None:
             await authorise(uow, actor)
-        await _ensure_available(uow, username, email)
+        await ensure_available(uow, username, email)
     password_hash = await hasher.hash(cmd.password)
     async with uow:
         if actor is not None:
@@ -188,7 +205,7 @@ async def _fail(uow: UnitOfWork, clock: Clock, *, who: FailedLogin) -> NoReturn:
     raise errors.InvalidCredentials()
 
 
-async def _ensure_available(uow: UnitOfWork, username: Username, email: EmailAddress) -> None:
+async def ensure_available(uow: UnitOfWork, username: Username, email: EmailAddress) -> None:
     if await uow.users.username_exists(username.key):
         raise errors.UsernameTaken(field="username")
     if await uow.users.email_exists(email.key):

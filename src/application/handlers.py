@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from application.event_bus import EventBus
-from domain import events
+from domain import events, invitations
 
 security_log = logging.getLogger("gatehouse.security")
 
@@ -40,6 +40,10 @@ SECURITY_EVENTS: tuple[type[events.Event], ...] = (
     events.RegistrationTriedWithAddress,
     events.AccountExported,
     events.AccountDeleted,
+    invitations.InvitationCreated,
+    invitations.InvitationResent,
+    invitations.InvitationRevoked,
+    invitations.InvitationAccepted,
 )
 
 

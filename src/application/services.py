@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from uuid import UUID
 
 from application import (
@@ -12,6 +13,7 @@ from application import (
     audit,
     deletion,
     export,
+    invitations,
     members,
     passkeys,
     password_reset,
@@ -107,17 +109,75 @@ class Services:
     # EMAIL_VERIFICATION is not "none": a second factor or a passkey needs a verified
     # address (else someone could register with another's address and lock them out).
     verification_on: bool = False
+    # REGISTRATION=invite: only an invitation's link registers (see invitations.py).
+    invite_only: bool = False
+    invitation_lifetime: timedelta = invitations.DEFAULT_LIFETIME
     dependencies: Mapping[str, Dependency] = field(default_factory=dict)
     cache: ReadCache = field(default_factory=ReadCache.off)
 
     async def register(self, cmd: RegisterUser) -> UserDetail:
         return await accounts.register(
-            cmd, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            clock=self.clock,
+            invite_only=self.invite_only,
         )
 
     async def register_quietly(self, cmd: RegisterUser) -> None:
         await accounts.register_quietly(
-            cmd, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
+            cmd,
+            uow=self.uow_factory(),
+            hasher=self.hasher,
+            clock=self.clock,
+            invite_only=self.invite_only,
+        )
+
+    async def invite(self, cmd: invitations.Invite, actor: Actor) -> invitations.InvitationView:
+        return await invitations.invite(
+            cmd,
+            actor,
+            uow=self.uow_factory(),
+            clock=self.clock,
+            lifetime=self.invitation_lifetime,
+        )
+
+    async def list_invitations(
+        self, query: invitations.ListInvitations, actor: Actor
+    ) -> invitations.InvitationList:
+        return await invitations.list_invitations(
+            query, actor, uow=self.uow_factory(), clock=self.clock
+        )
+
+    async def get_invitation(self, invitation_id: UUID, actor: Actor) -> invitations.InvitationView:
+        return await invitations.get_invitation(
+            invitation_id, actor, uow=self.uow_factory(), clock=self.clock
+        )
+
+    async def resend_invitation(
+        self, invitation_id: UUID, actor: Actor
+    ) -> invitations.InvitationView:
+        return await invitations.resend(
+            invitation_id,
+            actor,
+            uow=self.uow_factory(),
+            clock=self.clock,
+            lifetime=self.invitation_lifetime,
+        )
+
+    async def revoke_invitation(
+        self, invitation_id: UUID, actor: Actor
+    ) -> invitations.InvitationView:
+        return await invitations.revoke(
+            invitation_id, actor, uow=self.uow_factory(), clock=self.clock
+        )
+
+    async def invited_address(self, token: str) -> str:
+        return await invitations.invited_address(token, uow=self.uow_factory(), clock=self.clock)
+
+    async def register_invited(self, cmd: RegisterUser, token: str) -> UserDetail:
+        return await invitations.register_invited(
+            cmd, token, uow=self.uow_factory(), hasher=self.hasher, clock=self.clock
         )
 
     async def create_user(self, cmd: CreateUser, actor: Actor = SETUP) -> UserDetail:

@@ -10,6 +10,7 @@ from application.event_bus import EventBus
 from application.outbox import Outbox, invalidation_for
 from domain import events
 from domain.audit import AuditEntry
+from domain.invitations import Invitation, InvitationRepository
 from domain.passkeys import Passkey
 from domain.repositories import (
     AuditLog,
@@ -40,6 +41,7 @@ class UnitOfWork(abc.ABC):
     two_factor: TwoFactorRepository
     trusted_browsers: TrustedBrowserRepository
     passkeys: PasskeyRepository
+    invitations: InvitationRepository
     audit: AuditLog
     outbox: Outbox
 
@@ -89,13 +91,16 @@ class UnitOfWork(abc.ABC):
     def _collect_events(self) -> list[events.Event]:
         collected = list(self._loose_events)
         self._loose_events.clear()
-        aggregates: list[User | Session | Role | TwoFactor | TrustedBrowser | Passkey] = [
+        aggregates: list[
+            User | Session | Role | TwoFactor | TrustedBrowser | Passkey | Invitation
+        ] = [
             *self.users.seen.values(),
             *self.sessions.seen.values(),
             *self.roles.seen.values(),
             *self.two_factor.seen.values(),
             *self.trusted_browsers.seen.values(),
             *self.passkeys.seen.values(),
+            *self.invitations.seen.values(),
         ]
         for aggregate in aggregates:
             collected.extend(aggregate.events)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from domain import events
+from domain import events, invitations
 
 DETAIL_MAX = 200
 # The details that name a person: erased from the trail of a deleted account.
@@ -49,6 +49,10 @@ EVENT_LABELS: dict[type[events.Event], str] = {
     events.RegistrationTriedWithAddress: "Registration tried with this address",
     events.AccountExported: "Data exported",
     events.AccountDeleted: "Account deleted",
+    invitations.InvitationCreated: "Invitation sent",
+    invitations.InvitationResent: "Invitation sent again",
+    invitations.InvitationRevoked: "Invitation revoked",
+    invitations.InvitationAccepted: "Invitation accepted",
 }
 _LABELS_BY_TYPE = {kind.__name__: label for kind, label in EVENT_LABELS.items()}
 

@@ -121,6 +121,13 @@ class Settings(BaseSettings):
     email_verification: Literal["none", "optional", "required"] = Field(
         default="optional", validation_alias="EMAIL_VERIFICATION"
     )
+    registration: Literal["open", "invite"] = Field(default="open", validation_alias="REGISTRATION")
+    invitation_max_age: timedelta = Field(
+        default=timedelta(days=7),
+        gt=timedelta(0),
+        le=timedelta(days=365),
+        validation_alias="INVITATION_MAX_AGE",
+    )
     webauthn_rp_id: str | None = Field(default=None, validation_alias="WEBAUTHN_RP_ID")
     webauthn_origin: str | None = Field(default=None, validation_alias="WEBAUTHN_ORIGIN")
 

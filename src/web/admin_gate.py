@@ -33,8 +33,9 @@ async def require_two_factor() -> ResponseReturnValue | None:
 
 
 def administrative() -> bool:
-    """Whether this request is for an admin page or an administrators' API operation."""
-    if request.blueprint == "admin":
+    """Whether this request is for an admin page (every feature's are under /admin/) or
+    an administrators' API operation."""
+    if request.path.startswith("/admin/"):
         return True
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, ADMINISTRATORS_ONLY, False))

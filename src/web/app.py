@@ -13,6 +13,7 @@ from quart_schema import QuartSchema
 from quart_wtf import CSRFProtect
 from werkzeug.routing import Rule
 
+from application.invitations import lifetime_in_words
 from application.services import Services
 from domain import password_policy
 from domain.ports import RateLimit
@@ -35,9 +36,10 @@ from web.blueprints import (
 from web.blueprints.api import accounts as api_accounts  # noqa: F401 (registers routes)
 from web.blueprints.api import admin as api_admin  # noqa: F401 (registers routes)
 from web.blueprints.api import base as api
+from web.blueprints.api import invitations as api_invitations  # noqa: F401 (registers routes)
 from web.blueprints.api import passkeys as api_passkeys  # noqa: F401 (registers routes)
 from web.blueprints.api import two_factor as api_two_factor  # noqa: F401 (registers routes)
-from web.bootstrap import Runtime, build_runtime
+from web.bootstrap import Runtime, build_runtime, feature_blueprints
 from web.csrf import register_csrf_tokens
 from web.errors import register_error_handlers
 from web.formats import register_formats
@@ -76,9 +78,16 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     )
     app.jinja_env.globals["PASSWORD_MAX"] = password_policy.MAX_LENGTH
     app.jinja_env.globals["EMAIL_VERIFICATION"] = settings.email_verification
+    app.jinja_env.globals["REGISTRATION"] = settings.registration
+    app.jinja_env.globals["INVITATION_DAYS"] = invitation_days(settings)
     register_formats(app)
     keep_context_processors_on_the_loop(app)
     return app
+
+
+def invitation_days(settings: Settings) -> str:
+    """INVITATION_MAX_AGE in words for the pages ("7 days")."""
+    return lifetime_in_words(settings.invitation_max_age)
 
 
 def keep_context_processors_on_the_loop(app: Quart) -> None:
@@ -111,6 +120,7 @@ def register_config(app: Quart, settings: Settings) -> None:
         MEMBERS_PER_PAGE=settings.members_per_page,
         TRUSTED_BROWSER_DAYS=settings.trusted_browser_days,
         EMAIL_VERIFICATION=settings.email_verification,
+        REGISTRATION=settings.registration,
         SESSION_COOKIE_NAME="gatehouse_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -215,6 +225,7 @@ class ApiOnlyProvider(api.ApiDocument):
 
 def register_blueprints(app: Quart) -> None:
     for blueprint in (
+        *feature_blueprints(),
         public.blueprint,
         password_reset.blueprint,
         users.blueprint,

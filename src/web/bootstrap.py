@@ -6,12 +6,14 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
+from quart import Blueprint
 from redis import asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.caching import ReadCache
 from application.event_bus import EventBus
 from application.handlers import subscribe_defaults
+from application.invitations import InvitationMail
 from application.mail import AccountMail
 from application.outbox import Relay
 from application.services import Services
@@ -39,8 +41,15 @@ from infrastructure.redis_guard import RedisDependency, RedisGuard, make_redis
 from infrastructure.settings import Settings
 from infrastructure.throttle import WindowLoginThrottle
 from infrastructure.tokens import SignedAddressTokens, SignedResetTokens
+from web.blueprints import invitations
 
 ADDRESS_LINK_MAX_AGE = timedelta(days=3)  # how long a link proving an address works
+
+
+def feature_blueprints() -> tuple[Blueprint, ...]:
+    """The blueprints of the bounded contexts built on the accounts core, registered
+    before the core's own (``gatehouse new feature`` adds to this list)."""
+    return (invitations.blueprint,)
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,8 @@ def build_runtime(settings: Settings) -> Runtime:
         recovery_codes=HmacRecoveryCodeHasher(settings.secret()),
         address_tokens=address_tokens,
         verification_on=settings.email_verification != "none",
+        invite_only=settings.registration == "invite",
+        invitation_lifetime=settings.invitation_max_age,
         passkey_verifier=WebAuthnPasskeyVerifier(
             rp_id=settings.effective_webauthn_rp_id, origin=settings.effective_webauthn_origin
         ),
@@ -146,10 +157,14 @@ def build_runtime(settings: Settings) -> Runtime:
         cache=read_cache(near_cache, settings),
     )
     services.cache.subscribe(bus)
+    sender, templates = mailer(settings), JinjaMailTemplates(settings.public_url)
+    InvitationMail(
+        mailer=sender, templates=templates, lifetime=settings.invitation_max_age
+    ).subscribe(bus)
     AccountMail(
         uow_factory=services.uow_factory,
-        mailer=mailer(settings),
-        templates=JinjaMailTemplates(settings.public_url),
+        mailer=sender,
+        templates=templates,
         tokens=tokens,
         address_tokens=address_tokens,
         verification=settings.email_verification != "none",

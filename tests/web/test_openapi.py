@@ -25,6 +25,7 @@ NO_CONTENT = {
     ("post", f"{API}/admin/users/{{user_id}}/verification-link"),
     ("delete", f"{API}/users/me"),
     ("delete", f"{API}/admin/users/{{user_id}}"),
+    ("delete", f"{API}/admin/invitations/{{invitation_id}}"),
 }
 METHODS = {"get", "put", "post", "delete", "patch"}
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
@@ -361,7 +362,7 @@ async def test_responses_are_listed_in_numeric_order(app: Quart, client: QuartCl
     html = await (await client.get("/docs")).get_data(as_text=True)
     section = operation_section(html, "post_register")
     shown = [int(code) for code in re.findall(r"<dt><code>(\d{3})</code></dt>", section)]
-    assert shown == [201, 202, 400, 409, 413, 415, 422, 429]
+    assert shown == [201, 202, 400, 403, 409, 413, 415, 422, 429]
 
 
 async def test_every_problem_response_says_what_it_means(document: Document) -> None:

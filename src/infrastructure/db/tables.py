@@ -237,6 +237,26 @@ passkey_challenges = Table(
 )
 Index("ix_passkey_challenges_expires_at", passkey_challenges.c.expires_at)
 
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("email_key", String(254), nullable=False),
+    Column("roles", String(260), nullable=False),  # comma-separated role names
+    # sha256 of the link's token: the token itself is only ever mailed.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Column("invited_by", Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("accepted_at", Timestamp(), nullable=True),
+    # Deleting the account that used the invitation deletes it too: it names the address.
+    Column("accepted_by", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("revoked_at", Timestamp(), nullable=True),
+)
+Index("ix_invitations_email_key", invitations.c.email_key)
+Index("ix_invitations_created_at", invitations.c.created_at)
+
 # Prefix search (admin user search) on PostgreSQL: LIKE 'abc%' can use these whatever
 # the database's collation. SQLite searches the unique indexes by range instead.
 for _column in (users.c.username_key, users.c.email_key):

@@ -12,6 +12,7 @@ from domain.ports import Clock
 from infrastructure.clock import SystemClock
 from infrastructure.db.audit import SqlAlchemyAuditLog
 from infrastructure.db.errors import domain_error_for, translated
+from infrastructure.db.invitations import SqlAlchemyInvitationRepository
 from infrastructure.db.outbox import SqlAlchemyOutbox
 from infrastructure.db.passkeys import SqlAlchemyPasskeyRepository
 from infrastructure.db.repositories import SqlAlchemyUserRepository
@@ -28,6 +29,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     two_factor: SqlAlchemyTwoFactorRepository
     trusted_browsers: SqlAlchemyTrustedBrowserRepository
     passkeys: SqlAlchemyPasskeyRepository
+    invitations: SqlAlchemyInvitationRepository
     audit: SqlAlchemyAuditLog
     outbox: SqlAlchemyOutbox
 
@@ -73,6 +75,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.two_factor = SqlAlchemyTwoFactorRepository(connection)
         self.trusted_browsers = SqlAlchemyTrustedBrowserRepository(connection)
         self.passkeys = SqlAlchemyPasskeyRepository(connection)
+        self.invitations = SqlAlchemyInvitationRepository(connection)
         self.audit = SqlAlchemyAuditLog(connection)
         self.outbox = SqlAlchemyOutbox(connection)
 
@@ -85,6 +88,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             await self.sessions.flush()
             await self.trusted_browsers.flush()
             await self.passkeys.flush()
+            await self.invitations.flush()
             await self.audit.flush()
             await self.outbox.flush()
             await self.users.flush_deleted()

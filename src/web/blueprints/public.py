@@ -19,7 +19,7 @@ from application.commands import CompleteSignIn, RegisterUser, SignIn
 from application.results import SignedIn, TwoFactorRequired
 from domain import errors
 from web import auth, forms, trusted_cookie
-from web.blueprints import verification
+from web.blueprints import invitations, verification
 from web.client import client
 from web.rendering import render
 from web.runtime import services
@@ -150,12 +150,16 @@ def next_target() -> str | None:
 
 @blueprint.get("/register/")
 async def register_form() -> ResponseReturnValue:
+    if current_app.config["REGISTRATION"] == "invite":
+        return await invitations.by_invitation_only()
     return await render("public/register.html", values={}, problems={})
 
 
 @blueprint.post("/register/")
 @limited("register_attempt")
 async def register() -> ResponseReturnValue:
+    if current_app.config["REGISTRATION"] == "invite":
+        return await invitations.by_invitation_only()
     values, unreadable = await forms.read_form(REGISTER_FIELDS)
     cmd, invalid = forms.build(RegisterUser, {k: values[k] for k in REGISTER_FIELDS[:3]})
     broken = accounts.registration_problems(values["username"], values["email"], values["password"])

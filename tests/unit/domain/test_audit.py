@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from domain import audit, events
+from domain import audit, events, invitations
 from domain.audit import AuditEntry
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -123,6 +123,7 @@ def unlabelled(module: object) -> set[str]:
 
 def test_every_domain_event_has_a_label() -> None:
     assert unlabelled(events) == set()
+    assert unlabelled(invitations) == set()
 
 
 def test_an_event_without_a_label_is_found() -> None:

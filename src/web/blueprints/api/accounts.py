@@ -13,7 +13,6 @@ from application.commands import (
     ChangePassword,
     DeleteAccount,
     ListMembers,
-    RegisterUser,
     RequestPasswordReset,
     ResetPassword,
     SignIn,
@@ -33,6 +32,7 @@ from web.blueprints.api.schemas import (
     PasswordChangeBody,
     PasswordChanged,
     ProfilePatch,
+    Registration,
     ResetRequestBody,
     Sessions,
     SignInBody,
@@ -68,12 +68,21 @@ async def csrf_token() -> CsrfToken:
 
 @blueprint.post("/users")
 @limited("register_attempt")
-@validate_request(RegisterUser)
+@validate_request(Registration)
 @validate_response(UserDetail, 201)
 @validate_response(Accepted, 202)
-@problems(400, 409, 413, 415, 422, 429)
+@problems(400, 403, 409, 413, 415, 422, 429)
+@meaning(
+    403,
+    "`REGISTRATION=invite` and no `invitation` came: `type` is `/problems/invitation-required`.",
+)
+@meaning(
+    400,
+    "The `invitation` cannot be used (expired, used, revoked or unknown): `type` is "
+    "`/problems/invalid-invitation`.",
+)
 async def register(
-    data: RegisterUser,
+    data: Registration,
 ) -> tuple[UserDetail, int, dict[str, str]] | tuple[Accepted, int]:
     """Register an account.
 
@@ -88,12 +97,20 @@ async def register(
     With `EMAIL_VERIFICATION=required` the answer is a 202 whether or not the address
     already has an account (strangers learn nothing about addresses): a new one gets
     an account and a link to verify it, a taken one's holder a mail saying someone
-    tried. A taken username is still a 409: usernames are public."""
+    tried. A taken username is still a 409: usernames are public.
+
+    With an `invitation` (the token from an invitation's link) the account gets the
+    invited address, verified, and the roles the invitation names, and the answer is
+    a 201 whatever `EMAIL_VERIFICATION` says; the invitation is then used up. With
+    `REGISTRATION=invite` an invitation is required (a 403 without one)."""
     async with reserved("register"):  # counts only the accounts made
-        if current_app.config["EMAIL_VERIFICATION"] == "required":
-            await services().register_quietly(data)
+        if data.invitation is not None:
+            user = await services().register_invited(data.account(), data.invitation)
+        elif current_app.config["EMAIL_VERIFICATION"] == "required":
+            await services().register_quietly(data.account())
             return Accepted(detail=CHECK_YOUR_MAIL), 202
-        user = await services().register(data)
+        else:
+            user = await services().register(data.account())
     return user, 201, {"Location": url_for("api.member", user_id=user.id)}
 
 

@@ -71,6 +71,7 @@ PATH_PARAMETERS = {
     "passkey_id": "The passkey's `id`, from the list of passkeys.",
     "role": "A role's name, in any letter case.",
     "token": "The last part of the reset link in the mail.",
+    "invitation_id": "The invitation's `id`, from `GET /api/v1/admin/invitations`.",
 }
 
 

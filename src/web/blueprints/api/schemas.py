@@ -8,7 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from application.commands import CODE_MAX, PASSWORD_RULE, TOKEN_MAX, Text
+from application.commands import CODE_MAX, PASSWORD_RULE, TOKEN_MAX, RegisterUser, Text
+from application.invitations import InvitationView
 from application.results import (
     AdminUserDetail,
     AuditRecord,
@@ -17,6 +18,7 @@ from application.results import (
     UserDetail,
 )
 from domain import password_policy
+from domain.invitations import TOKEN_MAX as INVITATION_TOKEN_MAX
 
 _BODY = ConfigDict(extra="forbid", str_max_length=1024)
 NEXT = (
@@ -33,6 +35,35 @@ def password_field(description: str) -> Any:
         examples=["analytical engine 1843"],
         json_schema_extra={"format": "password"},
     )
+
+
+class Registration(RegisterUser):
+    invitation: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=INVITATION_TOKEN_MAX,
+        description="The last part of the link in an invitation mail. Required with "
+        "`REGISTRATION=invite`; `email` must then be the address it invites.",
+        examples=["q8Xh0o1Zk3cQyF5m2wTnV9bLrA7eJ4sU6dPiGgKxYzE"],
+    )
+
+    def account(self) -> RegisterUser:
+        return RegisterUser(username=self.username, email=self.email, password=self.password)
+
+
+class Invitations(BaseModel):
+    items: list[InvitationView]
+    total: int
+    next: str | None = Field(description=NEXT)
+
+
+class InvitationPageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: Text | None = Field(
+        default=None, max_length=20, description="Where the page starts: take it from `next`."
+    )
+    limit: int = Field(default=25, ge=1, le=100, description="Invitations on a page.")
 
 
 class SignInBody(BaseModel):
