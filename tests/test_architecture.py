@@ -32,6 +32,7 @@ WIRING = frozenset(
         "web.cli_runtime",
         "web.cli_accounts",
         "web.cli_keys",
+        "web.cli_invitations",
         "web.asgi",
     }
 )

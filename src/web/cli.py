@@ -23,6 +23,7 @@ from web import workers as workers_module
 from web.app import create_app
 from web.bootstrap import build_runtime
 from web.cli_accounts import roles, users
+from web.cli_invitations import invitations
 from web.cli_keys import keys
 from web.cli_runtime import Gatehouse, database_used, settings_or_exit
 
@@ -46,6 +47,7 @@ def main() -> None:
 
 main.add_command(users)
 main.add_command(roles)
+main.add_command(invitations)
 main.add_command(keys)
 
 
