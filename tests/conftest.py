@@ -20,6 +20,7 @@ from infrastructure.db.engine import make_engine
 from infrastructure.db.tables import (
     audit_events,
     cache_outbox,
+    invitations,
     recovery_codes,
     roles,
     sessions,
@@ -94,8 +95,10 @@ async def throwaway_postgres(prefix: str, options: str = "") -> AsyncIterator[st
 
 
 async def empty_tables(engine: AsyncEngine) -> None:
-    """Remove every session, audit entry, outbox message, user and role but the built-in one."""
+    """Remove every session, audit entry, outbox message, invitation, user and role but
+    the built-in one."""
     async with engine.begin() as connection:
+        await connection.execute(delete(invitations))
         await connection.execute(delete(audit_events))
         await connection.execute(delete(cache_outbox))
         await connection.execute(delete(sessions))
