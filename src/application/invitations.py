@@ -118,7 +118,10 @@ async def invite(
     RoleNotFound, EmailTaken, InvitationPending
     """
     email = EmailAddress(cmd.email)
-    names = frozenset(role_name(name) for name in cmd.roles)
+    try:
+        names = frozenset(role_name(name) for name in cmd.roles)
+    except errors.InvalidRoleName as error:
+        raise errors.InvalidRoleName(field="roles") from error
     async with uow:
         await authorise(uow, actor)
         if await uow.users.email_exists(email.key):

@@ -162,7 +162,8 @@ class Outbox:
         parser = BytesParser(policy=policy.default)
         found = [
             cast(EmailMessage, parser.parsebytes(path.read_bytes()))
-            for path in sorted(self.folder.glob("*.eml"))
+            # Names tell the second only: within one, the order they were written in.
+            for path in sorted(self.folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
         ]
         return [m for m in found if subject is None or m["Subject"] == subject]
 
