@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -136,7 +137,13 @@ def server_env(
 def server(server_env: dict[str, str], port: int) -> Iterator[str]:
     """``gatehouse db upgrade`` then ``gatehouse serve`` on a free port, as a user would,
     sending its mail over SMTP to the test's server."""
-    env = server_env
+    with serving(server_env, port) as base:
+        yield base
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int) -> Iterator[str]:
+    """A server migrated and started with ``env`` on ``port``, stopped afterwards."""
     home = Path(env["INSTANCE_PATH"]).parent
     subprocess.run([GATEHOUSE, "db", "upgrade"], env=env, check=True, capture_output=True)
     log = (home / "server.log").open("wb")
