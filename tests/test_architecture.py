@@ -33,6 +33,7 @@ WIRING = frozenset(
         "web.cli_accounts",
         "web.cli_keys",
         "web.cli_invitations",
+        "web.cli_scaffold",
         "web.asgi",
     }
 )
@@ -71,6 +72,13 @@ WEB_ONLY_IN = {
     "markdown_it": "web.blueprints.docs",
     "segno": "web.qr",
 }
+
+
+# The bounded contexts built on the accounts core: each has a module in every layer, its
+# blueprint is among the composition root's feature blueprints, and none imports another
+# (the core may know them all, to wire them). `gatehouse new feature` adds to this line.
+CONTEXTS = ("invitations",)
+CONTEXT_MODULES = ("domain.{}", "application.{}", "infrastructure.db.{}", "web.blueprints.{}")
 
 
 def modules(package: str) -> Iterator[tuple[str, Path]]:
@@ -166,6 +174,51 @@ def test_what_each_layer_may_import_passes_the_check(tmp_path: Path) -> None:
     path.write_text("import asyncio\nfrom domain import errors\nfrom pydantic import BaseModel\n")
     assert not violations("application.fine", path)
     assert violations("domain.fine", path) == {"pydantic", "pydantic.BaseModel"}
+
+
+def context_modules(context: str) -> list[str]:
+    return [pattern.format(context) for pattern in CONTEXT_MODULES]
+
+
+def crossings(context: str, path: Path) -> set[str]:
+    """What a module of ``context`` imports from the other contexts."""
+    theirs = {module for other in CONTEXTS if other != context for module in context_modules(other)}
+    return {
+        name
+        for name in imported(path)
+        if any(name == module or name.startswith(f"{module}.") for module in theirs)
+    }
+
+
+def module_path(module: str) -> Path:
+    return SRC / f"{module.replace('.', '/')}.py"
+
+
+@pytest.mark.parametrize("context", CONTEXTS)
+def test_each_context_has_a_module_in_every_layer_and_its_blueprint_is_wired(
+    context: str,
+) -> None:
+    from web.bootstrap import feature_blueprints
+
+    missing = [module for module in context_modules(context) if not module_path(module).is_file()]
+    assert not missing, f"{context} has no {missing}"
+    assert context in {blueprint.name for blueprint in feature_blueprints()}
+
+
+@pytest.mark.parametrize("context", CONTEXTS)
+def test_a_context_imports_no_other_context(context: str) -> None:
+    for module in context_modules(context):
+        assert not crossings(context, module_path(module)), module
+
+
+def test_a_context_importing_another_fails_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CONTEXTS", ("invitations", "notes"))
+    path = tmp_path / "notes.py"
+    path.write_text("from domain.invitations import Invitation\nfrom domain import events\n")
+    assert crossings("notes", path) == {"domain.invitations", "domain.invitations.Invitation"}
+    assert not crossings("invitations", path)
 
 
 def domain_errors() -> list[type[errors.DomainError]]:

@@ -26,6 +26,7 @@ from web.cli_accounts import roles, users
 from web.cli_invitations import invitations
 from web.cli_keys import keys
 from web.cli_runtime import Gatehouse, database_used, settings_or_exit
+from web.cli_scaffold import new
 
 
 def app_from_environment() -> Quart:
@@ -48,6 +49,7 @@ def main() -> None:
 main.add_command(users)
 main.add_command(roles)
 main.add_command(invitations)
+main.add_command(new)
 main.add_command(keys)
 
 
