@@ -42,18 +42,29 @@ async def _finish(response: Response) -> Response:
     elapsed_ms = round((time.perf_counter() - getattr(g, "started", time.perf_counter())) * 1000, 1)
     response.headers[HEADER] = request_id
     viewer = getattr(g, "viewer", None)
+    path = logged_path()
     logger.info(
         "%s %s %s %sms",
         request.method,
-        request.path,
+        path,
         response.status_code,
         elapsed_ms,
         extra={
             "method": request.method,
-            "path": request.path,
+            "path": path,
             "status": response.status_code,
             "duration_ms": elapsed_ms,
             "user_id": str(viewer.id) if viewer else None,
         },
     )
     return response
+
+
+def logged_path() -> str:
+    """The request's path, or its route's pattern when the path carries a mailed
+    link's token (a reset, verification or invitation link): a log is no place for a
+    key that opens an account."""
+    rule = request.url_rule
+    if rule is not None and "token" in rule.arguments:
+        return rule.rule
+    return request.path

@@ -67,3 +67,18 @@ async def test_no_password_token_or_cookie_is_ever_logged(
     for secret in [account.password, "a-wrong-secret-9", token, bearer, *cookies]:
         assert secret not in logged
     assert "$argon2" not in logged
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/register/{token}", "/reset-password/{token}", "/verify-email/{token}"],
+)
+async def test_a_mailed_links_token_is_logged_as_its_route_only(
+    app: Quart, caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    caplog.set_level(logging.INFO, logger="gatehouse.request")
+    secret = "q8Xh0o1Zk3cQyF5m2wTnV9bLrA7eJ4sU6dPiGgKxYzE"
+    await app.test_client().get(path.format(token=secret))
+    [line] = [record for record in caplog.records if record.name == "gatehouse.request"]
+    assert secret not in rendered(line)
+    assert line.path == path.replace("{token}", "<token>")  # type: ignore[attr-defined]
