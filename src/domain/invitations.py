@@ -83,7 +83,6 @@ class InvitationCreated(events.Event):
     invitation_id: UUID
     email: str
     roles: str  # comma-separated, as the trail shows it
-    expires_at: datetime
     token: str = field(default="", metadata=events.PRIVATE)
 
 
@@ -93,7 +92,6 @@ class InvitationResent(events.Event):
 
     invitation_id: UUID
     email: str
-    expires_at: datetime
     token: str = field(default="", metadata=events.PRIVATE)
 
 
@@ -156,7 +154,6 @@ class Invitation:
                 invitation_id=invitation.id,
                 email=str(email),
                 roles=",".join(sorted(roles)),
-                expires_at=invitation.expires_at,
                 token=token,
             )
         )
@@ -187,7 +184,6 @@ class Invitation:
                 occurred_at=now,
                 invitation_id=self.id,
                 email=str(self.email),
-                expires_at=self.expires_at,
                 token=token,
             )
         )
