@@ -147,7 +147,7 @@ async def members(query_args: PageQuery) -> Members:
     path of the following page, until it is `null`; `total` counts every active
     member."""
     me()
-    page_number = _page(query_args.cursor)
+    page_number = page_of(query_args.cursor)
     page = await services().list_members(ListMembers(page=page_number, per_page=query_args.limit))
     following = None
     if page.has_next:
@@ -155,7 +155,8 @@ async def members(query_args: PageQuery) -> Members:
     return Members(items=list(page.items), total=page.total, next=following)
 
 
-def _page(cursor: str | None) -> int:
+def page_of(cursor: str | None) -> int:
+    """The page number a listing's `cursor` names; the first for anything else."""
     try:
         return max(1, min(int(cursor or "1"), 1_000_000))
     except ValueError:

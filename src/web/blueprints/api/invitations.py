@@ -9,7 +9,7 @@ from quart_schema import security_scheme, validate_querystring, validate_request
 
 from application.invitations import InvitationView, Invite, ListInvitations
 from web.auth import actor
-from web.blueprints.api.accounts import SIGNED_IN, me
+from web.blueprints.api.accounts import SIGNED_IN, me, page_of
 from web.blueprints.api.base import administrators_only, blueprint, no_content, problems
 from web.blueprints.api.schemas import InvitationPageQuery, Invitations
 from web.runtime import services
@@ -29,7 +29,7 @@ async def invitations(query_args: InvitationPageQuery) -> Invitations:
     Every invitation, the newest first, in any state (`pending`, `accepted`, `revoked`
     or `expired`), `limit` to a page. Follow `next` for the following page."""
     me()
-    page_number = _page(query_args.cursor)
+    page_number = page_of(query_args.cursor)
     query = ListInvitations(page=page_number, per_page=query_args.limit)
     listed = await services().list_invitations(query, actor())
     following = None
@@ -97,10 +97,3 @@ async def revoke_invitation(invitation_id: UUID) -> ResponseReturnValue:
     me()
     await services().revoke_invitation(invitation_id, actor())
     return "", 204
-
-
-def _page(cursor: str | None) -> int:
-    try:
-        return max(1, min(int(cursor or "1"), 1_000_000))
-    except ValueError:
-        return 1
