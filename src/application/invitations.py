@@ -3,6 +3,7 @@ registers with the link. The commands and results of this context live beside th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -179,13 +180,11 @@ async def resend(
 
     Raises: PermissionDenied, InvitationNotFound, InvitationClosed
     """
-    async with uow:
-        await authorise(uow, actor)
-        invitation = await _invitation(uow, invitation_id)
-        now = clock.now()
+
+    def renew(invitation: Invitation, now: datetime) -> None:
         invitation.renew(new_token(), now=now, lifetime=lifetime)
-        await uow.commit()
-        return await _view(uow, invitation, now)
+
+    return await _changed(invitation_id, actor, renew, uow=uow, clock=clock)
 
 
 async def revoke(
@@ -195,13 +194,11 @@ async def revoke(
 
     Raises: PermissionDenied, InvitationNotFound, InvitationClosed
     """
-    async with uow:
-        await authorise(uow, actor)
-        invitation = await _invitation(uow, invitation_id)
-        now = clock.now()
+
+    def withdraw(invitation: Invitation, now: datetime) -> None:
         invitation.revoke(now=now)
-        await uow.commit()
-        return await _view(uow, invitation, now)
+
+    return await _changed(invitation_id, actor, withdraw, uow=uow, clock=clock)
 
 
 async def invited_address(token: str, *, uow: UnitOfWork, clock: Clock) -> str:
@@ -249,6 +246,24 @@ async def register_invited(
             await _usable(uow, token, clock.now())  # raises once the winner used it
         raise
     return UserDetail.of(user)
+
+
+async def _changed(
+    invitation_id: UUID,
+    actor: Actor,
+    change: Callable[[Invitation, datetime], None],
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+) -> InvitationView:
+    """Authorise ``actor``, make ``change`` to the invitation and commit it."""
+    async with uow:
+        await authorise(uow, actor)
+        invitation = await _invitation(uow, invitation_id)
+        now = clock.now()
+        change(invitation, now)
+        await uow.commit()
+        return await _view(uow, invitation, now)
 
 
 async def _usable(uow: UnitOfWork, token: str, now: datetime) -> Invitation:

@@ -79,15 +79,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Quart:
     app.jinja_env.globals["PASSWORD_MAX"] = password_policy.MAX_LENGTH
     app.jinja_env.globals["EMAIL_VERIFICATION"] = settings.email_verification
     app.jinja_env.globals["REGISTRATION"] = settings.registration
-    app.jinja_env.globals["INVITATION_DAYS"] = invitation_days(settings)
+    app.jinja_env.globals["INVITATION_DAYS"] = lifetime_in_words(settings.invitation_max_age)
     register_formats(app)
     keep_context_processors_on_the_loop(app)
     return app
-
-
-def invitation_days(settings: Settings) -> str:
-    """INVITATION_MAX_AGE in words for the pages ("7 days")."""
-    return lifetime_in_words(settings.invitation_max_age)
 
 
 def keep_context_processors_on_the_loop(app: Quart) -> None:

@@ -15,6 +15,7 @@ from domain.invitations import InvalidInvitation
 from domain.roles import ADMIN
 from web import forms
 from web.auth import actor, require_role
+from web.errors import error_page
 from web.rendering import confirmation, render
 from web.runtime import services
 from web.throttling import limited, reserved
@@ -156,11 +157,16 @@ async def register(token: str) -> ResponseReturnValue:
     return page, 422
 
 
+BY_INVITATION = (
+    "New accounts here are made by invitation only. If you were invited, open the link "
+    "in the mail we sent you; if not, ask an administrator to invite your address."
+)
+
+
 async def by_invitation_only() -> ResponseReturnValue:
     """What the open registration form answers with REGISTRATION=invite."""
-    return await render("invitations/invite_only.html"), 403
+    return await error_page(403, BY_INVITATION, title="Registration is by invitation")
 
 
 async def _unusable(error: errors.DomainError) -> ResponseReturnValue:
-    page = await render("invitations/unusable.html", message=error.message)
-    return page, 400
+    return await error_page(400, error.message, title="This invitation cannot be used")
