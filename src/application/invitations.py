@@ -224,27 +224,41 @@ async def register_invited(
     """
     errors.raise_together(registration_problems(cmd.username, cmd.email, cmd.password))
     username, email = Username(cmd.username), EmailAddress(cmd.email)
+    try:
+        return await _register_with(token, username, email, cmd.password, uow, hasher, clock)
+    except errors.EmailTaken:
+        # A racing registration with the same link may have made the account between
+        # our reads (or before our insert): then the link is used, and that is the answer.
+        async with uow:
+            await _usable(uow, token, clock.now())
+        raise
+
+
+async def _register_with(
+    token: str,
+    username: Username,
+    email: EmailAddress,
+    password: str,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+) -> UserDetail:
     async with uow:
         invitation = await _usable(uow, token, clock.now())
         if invitation.email.key != email.key:
             raise InvitationForAnotherAddress(field="email")
         await ensure_available(uow, username, email)
-    password_hash = await hasher.hash(cmd.password)
-    try:
-        async with uow:
-            now = clock.now()
-            invitation = await _usable(uow, token, now)
-            user = User.register(username, invitation.email, password_hash, now=now, verified=True)
-            for name in sorted(invitation.roles):
-                if await uow.roles.get(name) is not None:  # a role deleted since is skipped
-                    user.grant_role(name, now=now)
-            invitation.accept(user.id, now=now)
-            uow.users.add(user)
-            await uow.commit()
-    except errors.EmailTaken:
-        async with uow:
-            await _usable(uow, token, clock.now())  # raises once the winner used it
-        raise
+    password_hash = await hasher.hash(password)
+    async with uow:
+        now = clock.now()
+        invitation = await _usable(uow, token, now)
+        user = User.register(username, invitation.email, password_hash, now=now, verified=True)
+        for name in sorted(invitation.roles):
+            if await uow.roles.get(name) is not None:  # a role deleted since is skipped
+                user.grant_role(name, now=now)
+        invitation.accept(user.id, now=now)
+        uow.users.add(user)
+        await uow.commit()
     return UserDetail.of(user)
 
 

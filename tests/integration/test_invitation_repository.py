@@ -175,3 +175,31 @@ async def test_parallel_units_of_work_each_store_their_own(new_uow: UowFactory) 
     async with new_uow() as uow:
         listed = await uow.invitations.page(offset=0, limit=100)
     assert {each.id for each, _ in made} <= {each.id for each in listed.invitations}
+
+
+async def test_of_thirty_units_of_work_accepting_one_invitation_one_wins(
+    new_uow: UowFactory,
+) -> None:
+    made, _ = await stored(new_uow)
+    invitees = [a_user() for _ in range(30)]
+
+    async def accept(user: object) -> str:
+        try:
+            async with new_uow() as uow:
+                found = await uow.invitations.get(made.id)
+                assert found is not None
+                found.accept(user.id, now=NOW)  # type: ignore[attr-defined]
+                uow.users.add(user)  # type: ignore[arg-type]
+                await uow.commit()
+        except InvalidInvitation:
+            return "refused"
+        return "accepted"
+
+    outcomes = await asyncio.gather(*(accept(user) for user in invitees))
+
+    assert sorted(outcomes) == ["accepted"] + ["refused"] * 29
+    async with new_uow() as uow:
+        found = await uow.invitations.get(made.id)
+        made_accounts = [await uow.users.get(user.id) for user in invitees]
+    assert found is not None and found.accepted_by is not None
+    assert [user.id for user in made_accounts if user is not None] == [found.accepted_by]
